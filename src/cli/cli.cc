@@ -1,0 +1,126 @@
+#include "cli/cli.h"
+
+#include <iostream>
+
+#include "common/clock.h"
+#include "common/file_system.h"
+#include "common/log.h"
+#include "pipeline/profiler.h"
+#include "pipeline/status_file.h"
+
+namespace dyprof {
+
+std::vector<CommandRegistrar> AllCommands() {
+  return {};
+}
+
+namespace {
+
+// The --output-dir value as written on the command line (used when parsing failed).
+std::string ScanOutputDir(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--output-dir" && i + 1 < argc) return argv[i + 1];
+    if (a.rfind("--output-dir=", 0) == 0) return a.substr(13);
+  }
+  return "profiling_results";
+}
+
+int WriteArgumentFailure(int argc, char** argv, int exit_code, const std::string& detail) {
+  PosixFileSystem fs;
+  SystemClock clock;
+  std::string out = ScanOutputDir(argc, argv);
+  if (fs.MakeDirs(out).ok()) {
+    StatusWriter(&fs, &clock, out)
+        .Write({RunStatus::kFailed, "Config validation failed",
+                "Argument parsing failed (exit code " + std::to_string(exit_code) + "): " + detail, std::nullopt,
+                false});
+  }
+  return exit_code;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  // `dynamo-profiler profile ...` is the explicit spelling of the default command.
+  std::vector<char*> args(argv, argv + argc);
+  if (args.size() > 1 && std::string(args[1]) == "profile") args.erase(args.begin() + 1);
+  int n = static_cast<int>(args.size());
+
+  CLI::App app{"dynamo-profiler: SLA-driven deployment profiler for NVIDIA Dynamo.\n"
+               "Reads a DynamoGraphDeploymentRequest spec and writes a DynamoGraphDeployment (final_config.yaml)."};
+  app.name("dynamo-profiler");
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", "dynamo-profiler 0.1.0");
+
+  ProfileOptions options;
+  std::string config;
+  bool quiet = false;
+  app.add_option("--config", config, "DGDR spec: path to a .yaml/.yml/.json file, or inline JSON (bare spec or whole DGDR)");
+  app.add_option("--output-dir", options.output_dir, "Directory for all outputs")->capture_default_str();
+  app.add_option("--deployment-timeout", options.deployment_timeout_s, "Seconds to wait for each thorough deployment to become ready")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--prefill-interpolation-granularity", options.prefill_interpolation_granularity,
+                 "Number of ISL samples in the prefill curve")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--decode-interpolation-granularity", options.decode_interpolation_granularity,
+                 "Number of context-length and of concurrency samples in the decode curve")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_flag("--dry-run", options.dry_run, "Skip deployments and benchmarking; picks become tp=1 and no DGD is produced");
+  app.add_option("--dgd-api-version", options.dgd_api_version, "API version of the generated DGD")
+      ->capture_default_str()->check(CLI::IsMember({"v1beta1", "v1alpha1"}));
+  app.add_option("--top-n", options.top_n, "Alternatives shown per serving mode in the summary")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--gpu-sku", options.gpu_sku, "Fill hardware.gpuSku when the spec leaves it to discovery");
+  app.add_option("--num-gpus-per-node", options.num_gpus_per_node, "Fill hardware.numGpusPerNode when unset")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--total-gpus", options.total_gpus, "Fill hardware.totalGpus when unset")->check(CLI::PositiveNumber);
+  app.add_flag("--quiet", quiet, "Only warnings and errors on stderr");
+
+  std::vector<CommandRegistration> commands;
+  for (const auto& reg : AllCommands()) commands.push_back(reg(app));
+
+  try {
+    app.parse(n, args.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    bool is_profile = true;
+    for (int i = 1; i < n; ++i) {
+      for (const auto& c : commands)
+        if (c.app && c.app->get_name() == args[i]) is_profile = false;
+    }
+    if (is_profile) WriteArgumentFailure(n, args.data(), code == 0 ? 2 : code, e.what());
+    return code == 0 ? 2 : code;
+  }
+
+  for (const auto& c : commands) {
+    if (c.app && c.app->parsed()) {
+      try {
+        return c.action();
+      } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+      }
+    }
+  }
+
+  if (config.empty()) {
+    std::cerr << "error: --config is required\n" << app.help();
+    WriteArgumentFailure(n, args.data(), 2, "--config is required");
+    return 2;
+  }
+  PosixFileSystem fs;
+  SystemClock clock;
+  Logger log(&clock);
+  if (quiet) log.SetMinLevel(LogLevel::kWarning);
+  ProfileEnv env{&fs, &clock, &log, ProcessEnv()};
+  Status st = RunProfile(config, options, env);
+  return ExitCodeFor(st);
+}
+
+}  // namespace dyprof

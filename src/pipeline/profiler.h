@@ -1,0 +1,49 @@
+// The profile pipeline (run_profile): spec → validation → strategy → selection → curves → DGD →
+// outputs, each stage named, timed and logged, with profiler_status.yaml kept current.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/file_system.h"
+#include "common/log.h"
+#include "common/status.h"
+
+namespace dyprof {
+
+struct ProfileOptions {
+  std::string output_dir = "profiling_results";
+  int deployment_timeout_s = 3600;
+  int prefill_interpolation_granularity = 16;
+  int decode_interpolation_granularity = 6;
+  bool dry_run = false;
+  std::string dgd_api_version = "v1beta1";  // "v1beta1" | "v1alpha1"
+  int top_n = 5;
+  // Hardware the operator would discover; fill a whole-DGDR input's missing hardware fields.
+  std::optional<std::string> gpu_sku;
+  std::optional<int> num_gpus_per_node;
+  std::optional<int> total_gpus;
+};
+
+// The process environment the pipeline may read (DGDR_NAME, HF_TOKEN, ...).
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnv();
+
+struct ProfileEnv {
+  FileSystem* fs = nullptr;
+  const Clock* clock = nullptr;
+  Logger* log = nullptr;
+  EnvLookup env;
+};
+
+// Runs a whole profile for the --config value. Writes profiler_status.yaml at every phase (failed
+// with the reason on any error), final_config.yaml only on success. Never throws.
+Status RunProfile(const std::string& config_arg, const ProfileOptions& options, ProfileEnv& env);
+
+// Process exit code for a profile result: 0 ok, 2 invalid spec/arguments, 3 no feasible
+// configuration, 4 deployment failure, 130 interrupted, 1 anything else.
+int ExitCodeFor(const Status& status);
+
+}  // namespace dyprof
