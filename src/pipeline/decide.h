@@ -7,29 +7,10 @@
 
 #include "common/document.h"
 #include "pipeline/profiler.h"
+#include "search/pick.h"
 #include "spec/spec.h"
 
 namespace dyprof {
-
-// One engine's parallel layout and batch limits as picked.
-struct EnginePick {
-  int tp = 1, pp = 1, dp = 1, moe_tp = 1, moe_ep = 1;
-  int replicas = 1;
-  int max_batch_size = 0;   // 0: backend default
-  int max_num_tokens = 0;   // 0: backend default
-  int NumGpus() const { return tp * pp * dp; }
-};
-
-struct Decision {
-  Backend backend = Backend::kVllm;  // resolved (never kAuto)
-  bool disagg = false;
-  EnginePick agg;       // when !disagg
-  EnginePick prefill;   // when disagg
-  EnginePick decode;    // when disagg
-  bool produced = true; // false: no configuration (→ "Profiler did not produce a DGD config.")
-  bool naive = false;   // memory-fit fallback, SLA unverified
-  Json pick_json = Json::object();
-};
 
 struct DecisionContext {
   DgdrSpec& spec;
