@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+
+#include <fmt/format.h>
 #include <numeric>
 
 namespace dyprof {
@@ -95,13 +97,8 @@ std::string ClosestMatch(std::string_view word, const std::vector<std::string>& 
 std::string FormatPyFloat(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s(buf);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  std::string s = fmt::format("{}", v);  // shortest round-trip form
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
   return s;
 }
 
