@@ -10,9 +10,7 @@
 
 namespace dyprof {
 
-std::vector<CommandRegistrar> AllCommands() {
-  return {};
-}
+std::vector<CommandRegistrar> AllCommands() { return CatalogCommands(); }
 
 namespace {
 

@@ -1,0 +1,209 @@
+#include "catalog/model_catalog.h"
+
+#include <algorithm>
+#include <map>
+
+#include "catalog/embedded.h"
+#include "catalog/model_config.h"
+#include "common/strings.h"
+
+namespace dyprof {
+namespace {
+
+struct CatalogEntry {
+  std::string file;  // key in EmbeddedFiles()
+  ModelSource source;
+};
+
+// Loads data/models/*.json once. A malformed embedded file is a build defect: it is skipped here
+// and caught by the catalog tests.
+const std::vector<CatalogEntry>& Catalog() {
+  static const std::vector<CatalogEntry> entries = [] {
+    std::vector<CatalogEntry> out;
+    for (const auto& [path, text] : EmbeddedFiles()) {
+      if (!StartsWith(path, "models/") || !EndsWith(path, ".json")) continue;
+      auto doc = ParseJson(std::string(text));
+      if (!doc.ok() || !doc->is_object() || !doc->contains("hf_id") || !doc->contains("config")) continue;
+      CatalogEntry e;
+      e.file = path;
+      ModelSource& s = e.source;
+      s.hf_id = (*doc)["hf_id"].get<std::string>();
+      for (const auto& a : doc->value("aliases", Json::array())) s.aliases.push_back(a.get<std::string>());
+      s.config = (*doc)["config"];
+      if (doc->contains("hf_quant_config")) s.hf_quant_config = (*doc)["hf_quant_config"];
+      s.origin = "catalog:" + path;
+      s.unsupported_reason = doc->value("unsupported", "");
+      s.note = doc->value("note", "");
+      out.push_back(std::move(e));
+    }
+    return out;
+  }();
+  return entries;
+}
+
+// Lower-cased "org/name" split; org is "" when the id has no '/'.
+std::pair<std::string, std::string> SplitId(const std::string& id) {
+  std::string s = ToLower(Trim(id));
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  auto slash = s.rfind('/');
+  if (slash == std::string::npos) return {"", s};
+  return {s.substr(0, slash), s.substr(slash + 1)};
+}
+
+// The architecture-identifying part of a model name: "Meta-Llama-3.1-8B-Instruct" → "llama-3.1-8b";
+// FP8 variants keep an "-fp8" tail ("Llama-3.1-70B-Instruct-FP8" → "llama-3.1-70b-fp8").
+std::string NormalizeName(std::string name, bool* is_fp8 = nullptr) {
+  name = ToLower(name);
+  bool fp8 = false;
+  if (EndsWith(name, "-fp8")) {
+    fp8 = true;
+    name.resize(name.size() - 4);
+  }
+  if (StartsWith(name, "meta-llama-")) name = name.substr(5);
+  static const char* kSuffixes[] = {"-instruct", "-chat", "-base", "-hf", "-it"};
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const char* suf : kSuffixes) {
+      if (EndsWith(name, suf) && name.size() > std::string_view(suf).size()) {
+        name.resize(name.size() - std::string_view(suf).size());
+        changed = true;
+      }
+    }
+  }
+  if (is_fp8) *is_fp8 = fp8;
+  return fp8 ? name + "-fp8" : name;
+}
+
+std::vector<std::string> AllIds(const ModelSource& s) {
+  std::vector<std::string> ids = {s.hf_id};
+  ids.insert(ids.end(), s.aliases.begin(), s.aliases.end());
+  return ids;
+}
+
+// Catalog lookup without the FP8-variant fallback. nullptr when nothing matches.
+const CatalogEntry* LookupCatalog(const std::string& id) {
+  const auto& cat = Catalog();
+  auto [org, name] = SplitId(id);
+  std::string full = org.empty() ? name : org + "/" + name;
+  // 1. Exact id or alias, case-insensitive.
+  for (const auto& e : cat)
+    for (const auto& a : AllIds(e.source))
+      if (ToLower(a) == full) return &e;
+  // 2. Same organisation, same normalized name.
+  std::string norm = NormalizeName(name);
+  if (!org.empty()) {
+    for (const auto& e : cat)
+      for (const auto& a : AllIds(e.source)) {
+        auto [aorg, aname] = SplitId(a);
+        if (aorg == org && NormalizeName(aname) == norm) return &e;
+      }
+  }
+  // 3. Same normalized name under any organisation (mirrors, re-uploads, a bare name), when
+  // every match is the same entry.
+  const CatalogEntry* found = nullptr;
+  for (const auto& e : cat)
+    for (const auto& a : AllIds(e.source)) {
+      if (NormalizeName(SplitId(a).second) != norm) continue;
+      if (found && found != &e) return nullptr;  // ambiguous
+      found = &e;
+    }
+  return found;
+}
+
+std::string DirName(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<ModelSource> LoadLocal(const std::string& config_path, const std::string& display, const FileSystem& fs) {
+  DYPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(config_path));
+  auto doc = ParseJson(text);
+  if (!doc.ok()) return Status::InvalidSpec(config_path + ": " + doc.status().message());
+  ModelSource s;
+  s.hf_id = display;
+  s.config = std::move(doc).value();
+  s.origin = "local:" + config_path;
+  std::string quant_path = JoinPath(DirName(config_path), "hf_quant_config.json");
+  if (fs.IsFile(quant_path)) {
+    DYPROF_ASSIGN_OR_RETURN(std::string qtext, fs.ReadFile(quant_path));
+    auto q = ParseJson(qtext);
+    if (!q.ok()) return Status::InvalidSpec(quant_path + ": " + q.status().message());
+    s.hf_quant_config = std::move(q).value();
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> CatalogModelIds() {
+  std::vector<std::string> ids;
+  for (const auto& e : Catalog()) ids.push_back(e.source.hf_id);
+  std::sort(ids.begin(), ids.end(), [](const std::string& a, const std::string& b) { return ToLower(a) < ToLower(b); });
+  return ids;
+}
+
+Result<ModelSource> FindModelSource(const std::string& id_or_path, const FileSystem& fs) {
+  std::string id = Trim(id_or_path);
+  if (id.empty()) return Status::InvalidArgument("model: empty model id");
+  // A local model directory (or its config.json) wins over the catalog.
+  if (fs.IsFile(JoinPath(id, "config.json"))) return LoadLocal(JoinPath(id, "config.json"), id, fs);
+  if (EndsWith(id, ".json") && fs.IsFile(id)) return LoadLocal(id, DirName(id), fs);
+
+  if (const CatalogEntry* e = LookupCatalog(id)) {
+    ModelSource s = e->source;
+    if (ToLower(s.hf_id) != ToLower(id)) {
+      std::string how = "'" + id + "' resolved to catalog entry " + s.hf_id;
+      s.note = s.note.empty() ? how : how + "; " + s.note;
+    }
+    return s;
+  }
+  // An FP8 variant of a BF16 catalog entry: same architecture, FP8 weights.
+  bool fp8 = false;
+  auto [org, name] = SplitId(id);
+  NormalizeName(name, &fp8);
+  if (fp8) {
+    std::string base = (org.empty() ? "" : org + "/") + name.substr(0, name.size() - 4);
+    if (const CatalogEntry* e = LookupCatalog(base)) {
+      ModelSource s = e->source;
+      bool block = org == "qwen" || org == "deepseek-ai";  // these publishers ship 128x128 block FP8
+      s.implied_weight_quant = block ? Quant::kFp8Block : Quant::kFp8;
+      s.note = "'" + id + "' resolved to catalog entry " + s.hf_id + " with " +
+               std::string(QuantName(*s.implied_weight_quant)) + " weights";
+      return s;
+    }
+  }
+  auto closest = ClosestMatches(id, CatalogModelIds(), 3);
+  return Status::NotFound("unknown model '" + id + "': no config.json at that path and no catalog entry (closest: " +
+                          Join(closest, ", ") + ")");
+}
+
+Result<ModelArch> FindModel(const std::string& id_or_path, const FileSystem& fs) {
+  DYPROF_ASSIGN_OR_RETURN(ModelSource src, FindModelSource(id_or_path, fs));
+  const Json* quant = src.hf_quant_config ? &*src.hf_quant_config : nullptr;
+  auto arch = ParseHfConfig(src.config, quant, src.hf_id);
+  if (!arch.ok()) {
+    if (arch.status().code() == StatusCode::kUnsupported && !src.unsupported_reason.empty())
+      return Status::Unsupported(src.hf_id + ": " + arch.status().message() + "; " + src.unsupported_reason);
+    return arch.status();
+  }
+  if (src.implied_weight_quant) {
+    arch->weight_quant = arch->moe_quant = *src.implied_weight_quant;
+    arch->act_quant = Quant::kFp8;
+    arch->hf_id = Trim(id_or_path);
+  }
+  return arch;
+}
+
+std::string ResolveModelPath(const DgdrSpec& spec) {
+  const auto& mc = spec.model_cache;
+  if (!spec.has_model_cache || !mc.pvc_model_path || mc.pvc_model_path->empty()) return spec.model;
+  std::string mount = mc.MountPathOrDefault();
+  const std::string& path = *mc.pvc_model_path;
+  std::string mount_dir = mount;
+  while (mount_dir.size() > 1 && mount_dir.back() == '/') mount_dir.pop_back();
+  if (StartsWith(path, "/") && (path == mount_dir || StartsWith(path, mount_dir + "/"))) return path;
+  return JoinPath(mount, path);
+}
+
+}  // namespace dyprof
