@@ -10,7 +10,12 @@
 
 namespace dyprof {
 
-std::vector<CommandRegistrar> AllCommands() { return CatalogCommands(); }
+std::vector<CommandRegistrar> AllCommands() {
+  std::vector<CommandRegistrar> commands = CatalogCommands();
+  commands.push_back(EstimateCommand());
+  commands.push_back(AccuracyCommand());
+  return commands;
+}
 
 namespace {
 

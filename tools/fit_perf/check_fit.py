@@ -75,7 +75,8 @@ def ctx_attn_features(peaks, attn_dtype, kv_dtype, b, s, h, hkv, d, window):
     flops = 4.0 * b * h * d * causal_pairs(s, window)
     nbytes = b * s * (4.0 * h * d + 2.0 * hkv * d * kvb)
     pf = peak_flops(peaks, "fp8" if attn_dtype == "fp8" else "bfloat16")
-    return roof_ms(flops, nbytes, pf, peaks["mem_bw"]), [s, b * h, h / hkv]
+    span = s if (window <= 0 or window >= s) else window
+    return roof_ms(flops, nbytes, pf, peaks["mem_bw"]), [b * h * s, span, h / hkv]
 
 
 def gen_attn_features(peaks, attn_dtype, kv_dtype, b, kv_len, h, hkv, d, window):
@@ -135,7 +136,7 @@ def moe_features(peaks, dtype, gated, tokens, hidden, inter, topk, experts, tp, 
     flops = 2.0 * assign * hidden * inter_l * g
     nbytes = active * hidden * inter_l * g * WEIGHT_BYTES.get(dtype, 2.0) + 4.0 * tokens * hidden
     t = roof_ms(flops, nbytes, peak_flops(peaks, dtype), peaks["mem_bw"])
-    return t, [tokens * topk / experts, hidden * inter_l * g]
+    return t, [tokens * topk / experts, e_local, hidden * inter_l * g]
 
 
 # ----------------------------------------------------------------------------------------
@@ -199,11 +200,6 @@ def eval_curve(curve, nbytes):
         i += 1
     t = (lb - x[i]) / (x[i + 1] - x[i])
     return math.exp((1 - t) * math.log(y[i]) + t * math.log(y[i + 1])) * 1e-3
-
-
-def lookup(tables, key):
-    """Exact key, else the documented fallbacks (see README 'Key fallback')."""
-    return tables.get(key)
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,0 +1,351 @@
+// `estimate`: one configuration → TTFT, TPOT, throughput, memory (static | agg | disagg), or a batch
+// of silicon-format rows → PRED.csv (`--from-csv ROWS.csv --out PRED.csv`).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include "catalog/memory.h"
+#include "catalog/model_catalog.h"
+#include "catalog/system_catalog.h"
+#include "cli/cli.h"
+#include "common/document.h"
+#include "common/file_system.h"
+#include "perf/batch.h"
+#include "perf/csv.h"
+#include "perf/engine.h"
+#include "perf/perf_db.h"
+
+namespace dyprof {
+namespace {
+
+struct SplitFlags {
+  int tp = 1, pp = 1, dp = 1, moe_tp = 0, moe_ep = 0;  // moe 0 = derive
+  ParallelSplit ToSplit(bool moe) const {
+    ParallelSplit s{tp, pp, dp, 1, 1};
+    if (moe) {
+      s.moe_ep = moe_ep > 0 ? moe_ep : (moe_tp > 0 ? (tp * dp) / moe_tp : 1);
+      s.moe_tp = moe_tp > 0 ? moe_tp : (tp * dp) / std::max(s.moe_ep, 1);
+    }
+    return s;
+  }
+};
+
+struct EstimateFlags {
+  std::string model, system, backend = "vllm", mode = "agg", quant, kv_quant, moe_quant, backend_version;
+  std::string from_csv, out, perf_db, format = "table", latency_model = "dyprof";
+  int isl = 4000, osl = 1000, concurrency = 0, batch_size = 0, max_num_tokens = 0;
+  SplitFlags split, prefill, decode;
+  int prefill_batch = 1, prefill_workers = 1, decode_batch = 0, decode_workers = 1;
+  bool detail = false;
+};
+
+void AddSplitFlags(CLI::App* app, SplitFlags& s, const std::string& prefix, const std::string& what) {
+  app->add_option("--" + prefix + "tp", s.tp, what + "tensor parallel size")->check(CLI::PositiveNumber);
+  app->add_option("--" + prefix + "pp", s.pp, what + "pipeline parallel size")->check(CLI::PositiveNumber);
+  app->add_option("--" + prefix + "dp", s.dp, what + "attention data parallel size")->check(CLI::PositiveNumber);
+  app->add_option("--" + prefix + "moe-tp", s.moe_tp, what + "expert tensor parallel size (default tp*dp/moe-ep)");
+  app->add_option("--" + prefix + "moe-ep", s.moe_ep, what + "expert parallel size (default 1)");
+}
+
+Json MetricsJson(const Metrics& m) {
+  return Json{{"ttft_ms", m.ttft_ms},
+              {"tpot_ms", m.tpot_ms},
+              {"request_latency_ms", m.request_latency_ms},
+              {"tokens_per_s", m.tokens_per_s},
+              {"tokens_per_s_per_gpu", m.tokens_per_s_per_gpu},
+              {"tokens_per_s_per_user", m.tokens_per_s_per_user},
+              {"request_rate", m.request_rate},
+              {"concurrency", m.concurrency},
+              {"num_gpus", m.num_gpus}};
+}
+
+Json MemoryJson(const Result<MemoryBreakdown>& mem) {
+  if (!mem.ok()) return Json{{"error", mem.status().message()}};
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  return Json{{"fits", mem->fits},
+              {"rule", mem->rule},
+              {"weights_gib_per_gpu", mem->weights_bytes / kGiB},
+              {"activation_gib_per_gpu", mem->activation_bytes / kGiB},
+              {"kv_pool_gib_per_gpu", mem->kv_pool_bytes / kGiB},
+              {"memory_per_gpu_gib", (mem->NonKvBytes() + std::max(mem->kv_pool_bytes, 0.0)) / kGiB},
+              {"kv_tokens_capacity", mem->max_kv_tokens},
+              {"overflow", mem->overflow}};
+}
+
+Json BreakdownJson(const std::vector<OpTiming>& ops) {
+  Json a = Json::array();
+  for (const auto& o : ops) {
+    a.push_back(Json{{"op", o.name}, {"ms", o.ms}, {"count", o.count}, {"source", OpSourceName(o.source)}});
+  }
+  return a;
+}
+
+Json SourcesJson(const std::vector<OpTiming>& ops) {
+  Json s = Json::object();
+  for (const auto& o : ops) s[o.name] = OpSourceName(o.source);
+  return s;
+}
+
+int RunBatch(const EstimateFlags& f) {
+  PosixFileSystem fs;
+  auto text = fs.ReadFile(f.from_csv);
+  if (!text.ok()) {
+    std::cerr << "error: " << text.status().message() << "\n";
+    return 1;
+  }
+  auto table = CsvTable::Parse(*text);
+  if (!table.ok()) {
+    std::cerr << "error: " << f.from_csv << ": " << table.status().message() << "\n";
+    return 1;
+  }
+  PerfOptions opts;
+  if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
+  BatchEstimator est(&fs, opts, f.perf_db);
+  std::string out = CsvLine({"id", "pred_ttft_ms", "pred_tpot_ms", "status", "error"});
+  int ok = 0, n = 0;
+  for (size_t i = 0; i < table->num_rows(); ++i) {
+    ++n;
+    std::string id(table->Get(i, "id"));
+    if (id.empty()) id = "row" + std::to_string(i + 1);
+    auto req = RequestFromSiliconRow(*table, i);
+    if (!req.ok()) {
+      auto st = req.status().code() == StatusCode::kUnsupported ? EstimateStatus::kUnsupported : EstimateStatus::kError;
+      out += CsvLine({id, "", "", std::string(EstimateStatusName(st)), req.status().message()});
+      continue;
+    }
+    EstimateOutcome o = est.Predict(*req);
+    if (o.status == EstimateStatus::kOk) {
+      ++ok;
+      out += CsvLine({id, fmt::format("{:.4f}", o.metrics.ttft_ms), fmt::format("{:.4f}", o.metrics.tpot_ms), "ok", ""});
+    } else {
+      out += CsvLine({id, "", "", std::string(EstimateStatusName(o.status)), o.error});
+    }
+  }
+  if (f.out.empty() || f.out == "-") {
+    std::cout << out;
+  } else {
+    auto st = fs.WriteFileAtomic(f.out, out);
+    if (!st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return 1;
+    }
+    std::cerr << fmt::format("estimate: {} rows, {} predicted, written to {}\n", n, ok, f.out);
+  }
+  return 0;
+}
+
+int RunSingle(const EstimateFlags& f) {
+  PosixFileSystem fs;
+  if (f.model.empty() || f.system.empty()) {
+    std::cerr << "error: estimate needs --model and --system (or --from-csv)\n";
+    return 2;
+  }
+  auto model = FindModel(f.model, fs);
+  if (!model.ok()) {
+    std::cerr << "error: " << model.status().message() << "\n";
+    return model.status().code() == StatusCode::kUnsupported ? 3 : 1;
+  }
+  auto system = FindSystem(f.system);
+  if (!system.ok()) {
+    std::cerr << "error: " << system.status().message() << "\n";
+    return 1;
+  }
+  auto backend = ParseBackend(f.backend);
+  if (!backend || *backend == Backend::kAuto) backend = Backend::kVllm;
+  auto mode = ParseServingMode(f.mode);
+  if (!mode) {
+    std::cerr << "error: --mode must be static, agg or disagg\n";
+    return 2;
+  }
+  ModelArch arch = *model;
+  for (auto [flag, dst] : {std::pair{&f.quant, &arch.weight_quant}, std::pair{&f.moe_quant, &arch.moe_quant},
+                           std::pair{&f.kv_quant, &arch.kv_quant}}) {
+    if (flag->empty()) continue;
+    auto q = ParseQuantName(*flag);
+    if (!q) {
+      std::cerr << "error: unknown quantization '" << *flag << "'\n";
+      return 2;
+    }
+    *dst = *q;
+    if (dst == &arch.weight_quant && f.moe_quant.empty() && arch.IsMoe()) arch.moe_quant = *q;
+  }
+  PerfOptions opts;
+  if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
+  if (!f.perf_db.empty()) {
+    auto db = PerfDb::Load(f.perf_db, system->name, std::string(BackendName(*backend)), fs);
+    if (!db.ok()) {
+      std::cerr << "error: " << db.status().message() << "\n";
+      return 1;
+    }
+    opts.perf_db = *db;
+  }
+  auto engine = PerfEngine::Create(arch, *system, *backend, opts);
+  if (!engine.ok()) {
+    std::cerr << "error: " << engine.status().message() << "\n";
+    return 1;
+  }
+  const bool moe = arch.IsMoe();
+  EstimateRequest r;
+  r.model = f.model;
+  r.system = system->name;
+  r.backend = *backend;
+  r.mode = *mode;
+  r.isl = f.isl;
+  r.osl = f.osl;
+  r.max_num_tokens = f.max_num_tokens;
+  ParallelSplit mem_split, breakdown_split;
+  int breakdown_batch = 1;
+  if (*mode == ServingMode::kDisagg) {
+    r.disagg.prefill_split = f.prefill.ToSplit(moe);
+    r.disagg.decode_split = f.decode.ToSplit(moe);
+    r.disagg.prefill_batch = f.prefill_batch;
+    r.disagg.prefill_workers = f.prefill_workers;
+    r.disagg.decode_workers = f.decode_workers;
+    r.concurrency = f.concurrency;
+    int db = f.decode_batch > 0 ? f.decode_batch : (f.batch_size > 0 ? f.batch_size : 0);
+    if (db <= 0 && f.concurrency > 0) {
+      db = static_cast<int>(std::ceil(static_cast<double>(f.concurrency) /
+                                      (f.decode_workers * r.disagg.decode_split.dp)));
+    }
+    r.disagg.decode_batch = std::max(db, 1);
+    mem_split = r.disagg.decode_split;
+    breakdown_split = r.disagg.decode_split;
+    breakdown_batch = r.disagg.decode_batch;
+  } else {
+    r.split = f.split.ToSplit(moe);
+    if (f.batch_size > 0) {
+      r.batch = f.batch_size;
+      r.concurrency = f.concurrency > 0 ? f.concurrency : static_cast<double>(f.batch_size) * r.split.dp;
+    } else {
+      r.concurrency = f.concurrency > 0 ? f.concurrency : 1;
+      r.batch = std::max(1, static_cast<int>(std::ceil(r.concurrency / r.split.dp)));
+    }
+    mem_split = r.split;
+    breakdown_split = r.split;
+    breakdown_batch = r.batch;
+  }
+  auto metrics = RunEstimate(*engine, r);
+  if (!metrics.ok()) {
+    std::cerr << "error: " << metrics.status().message() << "\n";
+    return 1;
+  }
+  EngineLimits limits;
+  limits.max_model_len = f.isl + f.osl;
+  limits.max_batch_size = std::max(breakdown_batch, 1);
+  if (f.max_num_tokens > 0) limits.max_num_tokens = f.max_num_tokens;
+  auto mem = engine->Memory(mem_split, limits);
+  std::vector<OpTiming> prefill_ops, decode_ops;
+  auto pb = *mode == ServingMode::kDisagg ? r.disagg.prefill_split : breakdown_split;
+  auto p_ops = engine->StaticBreakdown(pb, *mode == ServingMode::kDisagg ? r.disagg.prefill_batch : 1, f.isl, f.osl, true);
+  auto d_ops = engine->StaticBreakdown(breakdown_split, breakdown_batch, f.isl, f.osl, false);
+  if (p_ops.ok()) prefill_ops = *p_ops;
+  if (d_ops.ok()) decode_ops = *d_ops;
+
+  Json j = MetricsJson(*metrics);
+  j["model"] = arch.hf_id;
+  j["system"] = system->name;
+  j["backend"] = BackendName(*backend);
+  if (!f.backend_version.empty()) j["backend_version"] = f.backend_version;
+  j["mode"] = ServingModeName(*mode);
+  j["isl"] = f.isl;
+  j["osl"] = f.osl;
+  if (*mode == ServingMode::kDisagg) {
+    j["prefill_parallel"] = r.disagg.prefill_split.ToString();
+    j["decode_parallel"] = r.disagg.decode_split.ToString();
+    j["prefill_workers"] = r.disagg.prefill_workers;
+    j["decode_workers"] = r.disagg.decode_workers;
+    j["decode_batch_size"] = r.disagg.decode_batch;
+  } else {
+    j["parallel"] = r.split.ToString();
+    j["batch_size"] = r.batch;
+  }
+  j["kv_tokens_capacity"] = mem.ok() ? Json(mem->max_kv_tokens) : Json(nullptr);
+  j["memory"] = MemoryJson(mem);
+  j["efficiency_source"] = engine->EfficiencySource();
+  j["efficiency_system"] = engine->efficiency_system();
+  j["op_sources"] = SourcesJson(prefill_ops);
+  for (const auto& o : decode_ops) j["op_sources"][o.name] = OpSourceName(o.source);
+  if (f.detail) {
+    j["breakdown"] = Json{{"prefill_step", BreakdownJson(prefill_ops)}, {"decode_step", BreakdownJson(decode_ops)}};
+  }
+  if (f.format == "json") {
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::string out;
+  out += fmt::format("model        {}\nsystem       {} ({} efficiency: {})\nbackend      {}\nmode         {}\n",
+                     arch.hf_id, system->name, engine->EfficiencySource(), engine->efficiency_system().empty() ? "none" : engine->efficiency_system(),
+                     BackendName(*backend), ServingModeName(*mode));
+  if (*mode == ServingMode::kDisagg) {
+    out += fmt::format("parallel     prefill {} x{} (batch {}), decode {} x{} (batch {})\n",
+                       r.disagg.prefill_split.ToString(), r.disagg.prefill_workers, r.disagg.prefill_batch,
+                       r.disagg.decode_split.ToString(), r.disagg.decode_workers, r.disagg.decode_batch);
+  } else {
+    out += fmt::format("parallel     {} (batch {} per DP rank)\n", r.split.ToString(), r.batch);
+  }
+  out += fmt::format("isl/osl      {}/{}\n", f.isl, f.osl);
+  out += fmt::format("ttft_ms               {:.2f}\n", metrics->ttft_ms);
+  out += fmt::format("tpot_ms               {:.3f}\n", metrics->tpot_ms);
+  out += fmt::format("request_latency_ms    {:.1f}\n", metrics->request_latency_ms);
+  out += fmt::format("tokens_per_s_per_gpu  {:.1f}\n", metrics->tokens_per_s_per_gpu);
+  out += fmt::format("tokens_per_s_per_user {:.1f}\n", metrics->tokens_per_s_per_user);
+  out += fmt::format("request_rate          {:.3f}\n", metrics->request_rate);
+  out += fmt::format("num_gpus              {}\n", metrics->num_gpus);
+  if (mem.ok()) {
+    out += fmt::format("kv_tokens_capacity    {}\n", mem->max_kv_tokens);
+    out += fmt::format("memory_per_gpu_gib    {:.1f} (weights {:.1f}){}\n",
+                       (mem->NonKvBytes() + std::max(mem->kv_pool_bytes, 0.0)) / (1024.0 * 1024 * 1024),
+                       mem->weights_bytes / (1024.0 * 1024 * 1024), mem->fits ? "" : "  DOES NOT FIT: " + mem->overflow);
+  }
+  if (f.detail) {
+    for (const auto* ops : {&prefill_ops, &decode_ops}) {
+      out += ops == &prefill_ops ? "\nprefill step ops (ms)\n" : "\ndecode step ops (ms)\n";
+      for (const auto& o : *ops) out += fmt::format("  {:<26} {:>10.4f}  x{:<4} {}\n", o.name, o.ms, o.count, OpSourceName(o.source));
+    }
+  }
+  std::cout << out;
+  return 0;
+}
+
+}  // namespace
+
+CommandRegistrar EstimateCommand() {
+  return [](CLI::App& parent) -> CommandRegistration {
+    auto* app = parent.add_subcommand("estimate", "Estimate TTFT/TPOT/throughput of one configuration, or of silicon-format CSV rows");
+    auto f = std::make_shared<EstimateFlags>();
+    app->add_option("--model", f->model, "Hugging Face id or local model directory");
+    app->add_option("--system", f->system, "GPU system id (e.g. h200_sxm)");
+    app->add_option("--backend", f->backend, "vllm | sglang | trtllm")->capture_default_str()
+        ->check(CLI::IsMember({"vllm", "sglang", "trtllm", "auto"}, CLI::ignore_case));
+    app->add_option("--backend-version", f->backend_version, "Backend version (recorded; the fitted tables are per backend)");
+    app->add_option("--mode", f->mode, "static | agg | disagg")->capture_default_str()
+        ->check(CLI::IsMember({"static", "agg", "disagg"}));
+    app->add_option("--isl", f->isl, "Input tokens per request")->capture_default_str()->check(CLI::PositiveNumber);
+    app->add_option("--osl", f->osl, "Output tokens per request")->capture_default_str()->check(CLI::PositiveNumber);
+    app->add_option("--concurrency", f->concurrency, "Concurrent requests (agg: per engine; disagg: deployment)");
+    app->add_option("--batch-size", f->batch_size, "Batch per attention-DP rank (static/agg)");
+    app->add_option("--max-num-tokens", f->max_num_tokens, "Chunked-prefill token budget per step (default: backend's)");
+    app->add_option("--quant", f->quant, "GEMM weight format: bf16, fp8, fp8_block, nvfp4, int4_wo");
+    app->add_option("--moe-quant", f->moe_quant, "Expert weight format (default: --quant)");
+    app->add_option("--kv-quant", f->kv_quant, "KV-cache format: bf16 or fp8");
+    AddSplitFlags(app, f->split, "", "");
+    AddSplitFlags(app, f->prefill, "prefill-", "disagg prefill worker: ");
+    AddSplitFlags(app, f->decode, "decode-", "disagg decode worker: ");
+    app->add_option("--prefill-batch-size", f->prefill_batch, "disagg: batch per prefill worker")->capture_default_str();
+    app->add_option("--prefill-workers", f->prefill_workers, "disagg: prefill workers")->capture_default_str();
+    app->add_option("--decode-batch-size", f->decode_batch, "disagg: batch per decode DP rank (default from --concurrency)");
+    app->add_option("--decode-workers", f->decode_workers, "disagg: decode workers")->capture_default_str();
+    app->add_option("--perf-db", f->perf_db, "Directory of measured kernel tables (perfdb layout) to interpolate");
+    app->add_option("--latency-model", f->latency_model, "Serving composition: dyprof (default) or aic")
+        ->capture_default_str()->check(CLI::IsMember({"dyprof", "aic"}));
+    app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
+    app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
+    app->add_option("--from-csv", f->from_csv, "Silicon-format rows to predict (columns of data/silicon/train.csv)");
+    app->add_option("--out", f->out, "With --from-csv: PRED.csv (id,pred_ttft_ms,pred_tpot_ms,status,error); default stdout");
+    return {app, [f]() { return f->from_csv.empty() ? RunSingle(*f) : RunBatch(*f); }};
+  };
+}
+
+}  // namespace dyprof

@@ -1,0 +1,121 @@
+// Runs the built binary (DYPROF_BINARY) for `estimate`, `estimate --from-csv` and `accuracy`.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "common/document.h"
+
+namespace dyprof {
+namespace {
+
+struct ExecResult {
+  int rc = -1;
+  std::string out;
+};
+
+ExecResult Exec(const std::string& args) {
+  ExecResult r;
+  std::string cmd = std::string(DYPROF_BINARY) + " " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+std::string TempDir() {
+  auto d = std::filesystem::temp_directory_path() / ("dyprof_estimate_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+TEST(EstimateCliTest, AggJsonHasPinnedMetrics) {
+  ExecResult r = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --backend vllm --mode agg --isl 4000 --osl 1000 "
+               "--concurrency 16 --tp 2 --format json --detail");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  for (const char* k : {"ttft_ms", "tpot_ms", "request_latency_ms", "tokens_per_s_per_gpu", "tokens_per_s_per_user",
+                        "request_rate", "kv_tokens_capacity", "memory", "efficiency_source", "op_sources", "breakdown"}) {
+    EXPECT_TRUE(j->contains(k)) << k;
+  }
+  double ttft = (*j)["ttft_ms"].get<double>(), tpot = (*j)["tpot_ms"].get<double>();
+  EXPECT_GT(ttft, 0);
+  EXPECT_GT(tpot, 0);
+  EXPECT_NEAR((*j)["request_latency_ms"].get<double>(), ttft + 999 * tpot, 1e-6 * ttft + 1e-3);
+  EXPECT_NEAR((*j)["tokens_per_s_per_user"].get<double>(), 1000.0 / tpot, 1e-6);
+  EXPECT_EQ((*j)["efficiency_source"], "measured-fit");
+  EXPECT_FALSE((*j)["breakdown"]["decode_step"].empty());
+}
+
+TEST(EstimateCliTest, StaticDisaggAndBorrowedEfficiency) {
+  ExecResult s = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --mode static --batch-size 8 --tp 4 --isl 1024 "
+               "--osl 128 --format json");
+  ASSERT_EQ(s.rc, 0) << s.out;
+  ExecResult d = Exec("estimate --model deepseek-ai/DeepSeek-R1 --system gb200 --backend trtllm --mode disagg --isl 1024 "
+               "--osl 1024 --concurrency 64 --prefill-dp 4 --prefill-moe-ep 4 --decode-tp 8 --decode-moe-ep 8 "
+               "--decode-workers 2 --format json");
+  ASSERT_EQ(d.rc, 0) << d.out;
+  auto j = ParseJson(d.out);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)["decode_batch_size"], 32);
+  EXPECT_EQ((*j)["efficiency_source"], "roofline-borrowed");  // gb200 borrows b200's tables
+  EXPECT_EQ((*j)["num_gpus"], 4 + 16);
+}
+
+TEST(EstimateCliTest, UnknownModelFails) {
+  EXPECT_NE(Exec("estimate --model no/such-model --system h200_sxm").rc, 0);
+}
+
+TEST(EstimateCliTest, FromCsvWritesOneRowPerInput) {
+  std::string dir = TempDir();
+  std::string in = dir + "/rows.csv", out = dir + "/pred.csv";
+  std::ofstream(in)
+      << "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
+         "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
+         "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
+         "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
+         "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n"
+         "ok1,silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg,1024,1024,,,8,2,1,1,1,1,,,,,,,,,,,,,,,100,10\n"
+         "\"quoted,id\",silicon_concurrency=16,trtllm,,deepseek-ai/DeepSeek-R1,h200_sxm,fp8,disagg,1024,1024,fp8_block,"
+         "fp8_block,,,,,,,,,8,1,1,8,1,,,8,1,1,8,1,300,20\n"
+         "bad,,vllm,,no/such-model,h200_sxm,,agg,1024,1024,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n"
+         "garbled,,vllm,,Qwen/Qwen3-32B,h200_sxm,,agg,x,1024,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n";
+  ExecResult r = Exec("estimate --from-csv " + in + " --out " + out);
+  ASSERT_EQ(r.rc, 0);
+  std::ifstream f(out);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string text = ss.str();
+  EXPECT_EQ(text.substr(0, text.find('\n')), "id,pred_ttft_ms,pred_tpot_ms,status,error");
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  EXPECT_EQ(lines, 5);
+  EXPECT_NE(text.find("ok1,"), std::string::npos);
+  EXPECT_NE(text.find("\"quoted,id\","), std::string::npos);
+  EXPECT_NE(text.find(",ok,"), std::string::npos);
+  EXPECT_NE(text.find("bad,,,error,"), std::string::npos);
+  EXPECT_NE(text.find("garbled,,,error,"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AccuracyCliTest, SharedSiliconRows) {
+  const std::string silicon = std::string(DYPROF_SOURCE_DIR) + "/../shared/data/silicon/train.csv";
+  if (!std::filesystem::exists(silicon)) {
+    GTEST_SKIP() << "../shared/data/silicon/train.csv not present (needs /work/shared); skipping";
+  }
+  ExecResult r = Exec("accuracy --silicon " + silicon);
+  ASSERT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out.rfind("| system | backend | mode | rows | supported | predicted | coverage % |", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("| all | all | all | "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dyprof

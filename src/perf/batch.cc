@@ -1,0 +1,261 @@
+#include "perf/batch.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "catalog/memory.h"
+#include "catalog/model_catalog.h"
+#include "catalog/system_catalog.h"
+#include "common/strings.h"
+#include "perf/perf_db.h"
+
+namespace dyprof {
+
+std::string_view ServingModeName(ServingMode m) {
+  switch (m) {
+    case ServingMode::kStatic: return "static";
+    case ServingMode::kAgg: return "agg";
+    case ServingMode::kDisagg: return "disagg";
+  }
+  return "agg";
+}
+
+std::optional<ServingMode> ParseServingMode(std::string_view s) {
+  std::string l = ToLower(s);
+  if (l == "static") return ServingMode::kStatic;
+  if (l == "agg" || l == "aggregated") return ServingMode::kAgg;
+  if (l == "disagg" || l == "disaggregated") return ServingMode::kDisagg;
+  return std::nullopt;
+}
+
+std::optional<Quant> ParseQuantName(std::string_view s) {
+  std::string l = ToLower(Trim(s));
+  if (l == "bf16" || l == "bfloat16") return Quant::kBf16;
+  if (l == "fp16" || l == "float16") return Quant::kFp16;
+  if (l == "fp8" || l == "fp8_static" || l == "fp8_ootb") return Quant::kFp8;
+  if (l == "fp8_block") return Quant::kFp8Block;
+  if (l == "nvfp4" || l == "fp4" || l == "w4a16_nvfp4" || l == "nvfp4_wo") return Quant::kNvfp4;
+  if (l == "mxfp4" || l == "w4a16_mxfp4" || l == "w4a8_mxfp4_mxfp8") return Quant::kMxfp4;
+  if (l == "int4_wo" || l == "int4" || l == "w4afp8") return Quant::kInt4Wo;
+  return std::nullopt;
+}
+
+std::string_view EstimateStatusName(EstimateStatus s) {
+  switch (s) {
+    case EstimateStatus::kOk: return "ok";
+    case EstimateStatus::kUnsupported: return "unsupported";
+    case EstimateStatus::kOom: return "oom";
+    case EstimateStatus::kError: return "error";
+  }
+  return "error";
+}
+
+std::optional<double> SiliconConcurrency(std::string_view source) {
+  constexpr std::string_view kKey = "silicon_concurrency=";
+  size_t p = source.find(kKey);
+  if (p == std::string_view::npos) return std::nullopt;
+  p += kKey.size();
+  size_t e = p;
+  while (e < source.size() && (std::isdigit(static_cast<unsigned char>(source[e])) || source[e] == '.')) ++e;
+  if (e == p) return std::nullopt;
+  return std::strtod(std::string(source.substr(p, e - p)).c_str(), nullptr);
+}
+
+namespace {
+
+// An integer field: nullopt when empty; error when not a number.
+Result<std::optional<int>> IntField(const CsvTable& t, size_t i, const char* col) {
+  std::string v = Trim(t.Get(i, col));
+  if (v.empty()) return std::optional<int>();
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) {
+    return Status::InvalidArgument(std::string("column ") + col + ": not a number: '" + v + "'");
+  }
+  return std::optional<int>(static_cast<int>(std::lround(d)));
+}
+
+double DoubleField(const CsvTable& t, size_t i, const char* col) {
+  std::string v = Trim(t.Get(i, col));
+  if (v.empty()) return std::nan("");
+  char* end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  return end == v.c_str() ? std::nan("") : d;
+}
+
+int Or1(std::optional<int> v) { return v && *v >= 1 ? *v : 1; }
+
+
+}  // namespace
+
+Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
+  EstimateRequest r;
+  r.id = std::string(t.Get(i, "id"));
+  r.model = Trim(t.Get(i, "model_path"));
+  r.system = Trim(t.Get(i, "system"));
+  if (r.model.empty()) return Status::InvalidArgument("empty model_path");
+  if (r.system.empty()) return Status::InvalidArgument("empty system");
+  auto be = ParseBackend(Trim(t.Get(i, "backend")));
+  if (!be || *be == Backend::kAuto) return Status::InvalidArgument("unknown backend '" + std::string(t.Get(i, "backend")) + "'");
+  r.backend = *be;
+  auto mode = ParseServingMode(Trim(t.Get(i, "mode")));
+  if (!mode) return Status::InvalidArgument("unknown mode '" + std::string(t.Get(i, "mode")) + "'");
+  r.mode = *mode;
+  DYPROF_ASSIGN_OR_RETURN(auto isl, IntField(t, i, "isl"));
+  DYPROF_ASSIGN_OR_RETURN(auto osl, IntField(t, i, "osl"));
+  if (!isl || !osl || *isl < 1 || *osl < 1) return Status::InvalidArgument("isl/osl missing or < 1");
+  r.isl = *isl;
+  r.osl = *osl;
+  for (auto [col, dst] : {std::pair{"gemm_quant_mode", &r.gemm_quant}, std::pair{"moe_quant_mode", &r.moe_quant}}) {
+    std::string v = Trim(t.Get(i, col));
+    if (v.empty()) continue;
+    auto q = ParseQuantName(v);
+    if (!q) return Status::Unsupported(std::string(col) + " '" + v + "' is not a format we model");
+    *dst = q;
+  }
+  auto conc = SiliconConcurrency(t.Get(i, "silicon_data_source"));
+  r.measured_ttft_ms = DoubleField(t, i, "silicon_ttft_ms");
+  r.measured_tpot_ms = DoubleField(t, i, "silicon_tpot_ms");
+
+  auto split_of = [&](const std::string& prefix) -> Result<ParallelSplit> {
+    ParallelSplit s;
+    DYPROF_ASSIGN_OR_RETURN(auto tp, IntField(t, i, (prefix + "tp_size").c_str()));
+    DYPROF_ASSIGN_OR_RETURN(auto pp, IntField(t, i, (prefix + "pp_size").c_str()));
+    DYPROF_ASSIGN_OR_RETURN(auto dp, IntField(t, i, (prefix + "attention_dp_size").c_str()));
+    DYPROF_ASSIGN_OR_RETURN(auto mtp, IntField(t, i, (prefix + "moe_tp_size").c_str()));
+    DYPROF_ASSIGN_OR_RETURN(auto mep, IntField(t, i, (prefix + "moe_ep_size").c_str()));
+    if (!tp) return Status::InvalidArgument("column " + prefix + "tp_size is empty");
+    s.tp = Or1(tp);
+    s.pp = Or1(pp);
+    s.dp = Or1(dp);
+    s.moe_tp = Or1(mtp);
+    s.moe_ep = Or1(mep);
+    return s;
+  };
+
+  if (r.mode == ServingMode::kDisagg) {
+    DYPROF_ASSIGN_OR_RETURN(r.disagg.prefill_split, split_of("prefill_"));
+    DYPROF_ASSIGN_OR_RETURN(r.disagg.decode_split, split_of("decode_"));
+    DYPROF_ASSIGN_OR_RETURN(auto pb, IntField(t, i, "prefill_batch_size"));
+    DYPROF_ASSIGN_OR_RETURN(auto pw, IntField(t, i, "prefill_num_workers"));
+    DYPROF_ASSIGN_OR_RETURN(auto db, IntField(t, i, "decode_batch_size"));
+    DYPROF_ASSIGN_OR_RETURN(auto dw, IntField(t, i, "decode_num_workers"));
+    r.disagg.prefill_batch = Or1(pb);
+    r.disagg.prefill_workers = Or1(pw);
+    r.disagg.decode_workers = Or1(dw);
+    const int ddp = r.disagg.decode_split.dp;
+    if (conc) {
+      r.concurrency = *conc;
+    } else if (db) {
+      r.concurrency = static_cast<double>(*db) * r.disagg.decode_workers * ddp;
+    } else {
+      return Status::InvalidArgument("disagg row without silicon_concurrency or decode_batch_size");
+    }
+    if (db && *db >= 1) {
+      r.disagg.decode_batch = *db;
+    } else {
+      r.disagg.decode_batch = std::max(
+          1, static_cast<int>(std::ceil(r.concurrency / (static_cast<double>(r.disagg.decode_workers) * ddp))));
+    }
+  } else {
+    DYPROF_ASSIGN_OR_RETURN(r.split, split_of(""));
+    DYPROF_ASSIGN_OR_RETURN(auto bs, IntField(t, i, "batch_size"));
+    if (bs && *bs >= 1) {
+      r.concurrency = static_cast<double>(*bs) * r.split.dp;
+      r.batch = *bs;
+    } else if (conc) {
+      r.concurrency = *conc;
+      r.batch = std::max(1, static_cast<int>(std::ceil(*conc / r.split.dp)));
+    } else {
+      return Status::InvalidArgument("agg row without batch_size or silicon_concurrency");
+    }
+  }
+  return r;
+}
+
+Result<Metrics> RunEstimate(const PerfEngine& engine, const EstimateRequest& r) {
+  switch (r.mode) {
+    case ServingMode::kStatic: {
+      DYPROF_RETURN_IF_ERROR(engine.CheckSplit(r.split));
+      int b = r.batch > 0 ? r.batch : std::max(1, static_cast<int>(std::ceil(r.concurrency / r.split.dp)));
+      DYPROF_ASSIGN_OR_RETURN(StaticResult s, engine.Static(r.split, b, r.isl, r.osl));
+      return s.m;
+    }
+    case ServingMode::kAgg: {
+      DYPROF_RETURN_IF_ERROR(engine.CheckSplit(r.split));
+      int conc = r.concurrency > 0 ? static_cast<int>(std::lround(r.concurrency)) : r.batch * r.split.dp;
+      DYPROF_ASSIGN_OR_RETURN(AggResult a, engine.Aggregated(r.split, std::max(conc, 1), r.isl, r.osl, r.max_num_tokens));
+      return a.m;
+    }
+    case ServingMode::kDisagg: {
+      DYPROF_RETURN_IF_ERROR(engine.CheckSplit(r.disagg.prefill_split));
+      DYPROF_RETURN_IF_ERROR(engine.CheckSplit(r.disagg.decode_split));
+      DYPROF_ASSIGN_OR_RETURN(DisaggResult d, engine.Disaggregated(r.disagg, r.isl, r.osl, r.concurrency));
+      return d.m;
+    }
+  }
+  return Status::Internal("unknown mode");
+}
+
+Result<const PerfEngine*> BatchEstimator::EngineFor(const EstimateRequest& r) {
+  auto mit = models_.find(r.model);
+  if (mit == models_.end()) mit = models_.emplace(r.model, FindModel(r.model, *fs_)).first;
+  if (!mit->second.ok()) return mit->second.status();
+  ModelArch arch = *mit->second;
+  if (r.gemm_quant) arch.weight_quant = *r.gemm_quant;
+  if (r.moe_quant && arch.IsMoe()) arch.moe_quant = *r.moe_quant;
+  if (r.kv_quant) arch.kv_quant = *r.kv_quant;
+  std::string key = r.model + "|" + r.system + "|" + std::string(BackendName(r.backend)) + "|" +
+                    std::string(QuantName(arch.weight_quant)) + "|" + std::string(QuantName(arch.moe_quant)) + "|" +
+                    std::string(QuantName(arch.kv_quant));
+  auto it = engines_.find(key);
+  if (it == engines_.end()) {
+    auto make = [&]() -> Result<PerfEngine> {
+      DYPROF_ASSIGN_OR_RETURN(SystemSpec sys, FindSystem(r.system));
+      PerfOptions opts = options_;
+      if (!perf_db_dir_.empty()) {
+        auto db = PerfDb::Load(perf_db_dir_, sys.name, std::string(BackendName(r.backend)), *fs_);
+        if (db.ok()) opts.perf_db = *db;
+      }
+      return PerfEngine::Create(arch, sys, r.backend, opts);
+    };
+    it = engines_.emplace(key, std::make_unique<Result<PerfEngine>>(make())).first;
+  }
+  if (!it->second->ok()) return it->second->status();
+  return &it->second->value();
+}
+
+EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
+  EstimateOutcome out;
+  auto engine = EngineFor(r);
+  if (!engine.ok()) {
+    out.status = engine.status().code() == StatusCode::kUnsupported ? EstimateStatus::kUnsupported
+                                                                     : EstimateStatus::kError;
+    out.error = engine.status().message();
+    return out;
+  }
+  const PerfEngine& e = **engine;
+  // Clearly infeasible: the weights alone exceed the GPU (the measured row could not have run).
+  auto check_weights = [&](const ParallelSplit& s) -> bool {
+    return WeightBytesPerGpu(e.model(), s) < e.system().mem_capacity_bytes;
+  };
+  bool fits = r.mode == ServingMode::kDisagg
+                  ? check_weights(r.disagg.prefill_split) && check_weights(r.disagg.decode_split)
+                  : check_weights(r.split);
+  if (!fits) {
+    out.status = EstimateStatus::kOom;
+    out.error = "weights exceed the GPU memory";
+    return out;
+  }
+  auto m = RunEstimate(e, r);
+  if (!m.ok()) {
+    out.status = m.status().code() == StatusCode::kUnsupported ? EstimateStatus::kUnsupported : EstimateStatus::kError;
+    out.error = m.status().message();
+    return out;
+  }
+  out.status = EstimateStatus::kOk;
+  out.metrics = *m;
+  return out;
+}
+
+}  // namespace dyprof

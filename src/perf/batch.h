@@ -1,0 +1,86 @@
+// Batch estimation over rows in the columns of ../shared/data/silicon/train.csv (aiconfigurator's
+// silicon_sample.csv): one EstimateRequest per row, one prediction per row, nothing skipped.
+//
+// Row conventions (../shared/data/silicon/README.md):
+//   concurrency    = silicon_concurrency=N inside silicon_data_source (else batch_size × dp for
+//                    agg, decode_batch_size × workers × dp for disagg)
+//   agg            engine concurrency = batch_size × attention_dp_size (batch_size is per DP rank);
+//                  empty batch_size → the benchmark concurrency
+//   disagg         missing worker counts → 1 prefill and 1 decode worker; missing decode batch →
+//                  ceil(concurrency / (decode_workers × decode_dp)); missing prefill batch → 1
+//   quant          gemm_quant_mode / moe_quant_mode override the checkpoint's formats when set
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/model.h"
+#include "catalog/parallel.h"
+#include "common/file_system.h"
+#include "common/status.h"
+#include "perf/csv.h"
+#include "perf/engine.h"
+#include "spec/spec.h"
+
+namespace dyprof {
+
+enum class ServingMode { kStatic, kAgg, kDisagg };
+std::string_view ServingModeName(ServingMode m);  // "static", "agg", "disagg"
+std::optional<ServingMode> ParseServingMode(std::string_view s);
+std::optional<Quant> ParseQuantName(std::string_view s);  // "bf16"/"bfloat16", "fp8", "fp8_block", "nvfp4", ...
+
+struct EstimateRequest {
+  std::string id;
+  std::string model;
+  std::string system;
+  Backend backend = Backend::kVllm;
+  ServingMode mode = ServingMode::kAgg;
+  int isl = 0, osl = 0;
+  ParallelSplit split;   // static / agg
+  int batch = 0;         // static: batch per DP rank; agg: 0 → concurrency
+  double concurrency = 0;  // agg: per engine; disagg: whole deployment (0 = unknown)
+  DisaggConfig disagg;
+  int max_num_tokens = 0;  // 0 → backend default
+  std::optional<Quant> gemm_quant, moe_quant, kv_quant;
+  // Measured values (silicon rows); NaN when absent.
+  double measured_ttft_ms = 0, measured_tpot_ms = 0;
+};
+
+// Row i of a silicon-format table. InvalidArgument for missing/garbled required fields.
+Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& table, size_t i);
+// The N of "silicon_concurrency=N" in a provenance string, or nullopt.
+std::optional<double> SiliconConcurrency(std::string_view source);
+
+enum class EstimateStatus { kOk, kUnsupported, kOom, kError };
+std::string_view EstimateStatusName(EstimateStatus s);  // "ok", "unsupported", "oom", "error"
+
+struct EstimateOutcome {
+  EstimateStatus status = EstimateStatus::kError;
+  std::string error;
+  Metrics metrics;
+};
+
+// Creates (and caches) engines per (model, system, backend, quant) and predicts requests.
+class BatchEstimator {
+ public:
+  BatchEstimator(const FileSystem* fs, PerfOptions options, std::string perf_db_dir = "")
+      : fs_(fs), options_(std::move(options)), perf_db_dir_(std::move(perf_db_dir)) {}
+  EstimateOutcome Predict(const EstimateRequest& r);
+  // The engine for a request (created on first use).
+  Result<const PerfEngine*> EngineFor(const EstimateRequest& r);
+
+ private:
+  const FileSystem* fs_;
+  PerfOptions options_;
+  std::string perf_db_dir_;
+  std::map<std::string, Result<ModelArch>> models_;
+  std::map<std::string, std::unique_ptr<Result<PerfEngine>>> engines_;
+};
+
+// Runs the estimate for one request with a given engine (no memory check).
+Result<Metrics> RunEstimate(const PerfEngine& engine, const EstimateRequest& r);
+
+}  // namespace dyprof

@@ -1,0 +1,95 @@
+#include "perf/batch.h"
+
+#include <gtest/gtest.h>
+
+#include "perf/accuracy.h"
+
+namespace dyprof {
+namespace {
+
+constexpr char kHeader[] =
+    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
+    "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
+    "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
+    "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
+    "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+
+TEST(BatchTest, SiliconConcurrency) {
+  EXPECT_EQ(SiliconConcurrency("db-dump/x; config_id=1; silicon_concurrency=128; measured=y"), 128);
+  EXPECT_FALSE(SiliconConcurrency("source_file=a.csv").has_value());
+}
+
+TEST(BatchTest, AggRow) {
+  std::string csv = std::string(kHeader) +
+                    "r1,\"a; silicon_concurrency=512; b\",sglang,0.5.9,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,"
+                    "1024,fp8_block,fp8_block,128,1,1,4,1,4,,,,,,,,,,,,,,,100.5,20.25\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok());
+  auto r = RequestFromSiliconRow(*t, 0);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->mode, ServingMode::kAgg);
+  EXPECT_EQ(r->backend, Backend::kSglang);
+  EXPECT_EQ(r->split, (ParallelSplit{1, 1, 4, 1, 4}));
+  EXPECT_EQ(r->concurrency, 512);  // batch_size is per DP rank
+  EXPECT_EQ(r->gemm_quant, Quant::kFp8Block);
+  EXPECT_DOUBLE_EQ(r->measured_ttft_ms, 100.5);
+}
+
+TEST(BatchTest, DisaggRowDerivesBatchAndWorkers) {
+  std::string csv = std::string(kHeader) +
+                    "r2,silicon_concurrency=100,trtllm,1.2,deepseek-ai/DeepSeek-R1,gb200,fp4,disagg,8192,1024,nvfp4,"
+                    "nvfp4,,,,,,,,,4,1,1,1,4,,,8,1,2,1,16,1000,20\n"
+                    "r3,silicon_concurrency=100,trtllm,1.2,deepseek-ai/DeepSeek-R1,gb200,fp4,disagg,8192,1024,nvfp4,"
+                    "nvfp4,,,,,,,1,2,4,1,1,1,4,13,4,8,1,1,1,8,1000,20\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok());
+  auto a = RequestFromSiliconRow(*t, 0);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->disagg.prefill_workers, 1);
+  EXPECT_EQ(a->disagg.decode_workers, 1);
+  EXPECT_EQ(a->disagg.decode_batch, 50);  // ceil(100 / (1 worker × dp 2))
+  EXPECT_EQ(a->disagg.decode_split, (ParallelSplit{8, 1, 2, 1, 16}));
+  auto b = RequestFromSiliconRow(*t, 1);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->disagg.prefill_workers, 2);
+  EXPECT_EQ(b->disagg.decode_workers, 4);
+  EXPECT_EQ(b->disagg.decode_batch, 13);  // recorded value wins
+}
+
+TEST(BatchTest, BadRowsAreErrorsNotSkips) {
+  std::string csv = std::string(kHeader) + "r4,,vllm,,m,h200_sxm,,agg,abc,10,,,1,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
+                    "r5,,vllm,,m,h200_sxm,,weird,10,10,,,1,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(RequestFromSiliconRow(*t, 0).ok());
+  EXPECT_FALSE(RequestFromSiliconRow(*t, 1).ok());
+}
+
+TEST(AccuracyTest, StatsAndGroups) {
+  MetricStats s = ComputeStats({-10, 30, 5, -25});
+  EXPECT_EQ(s.n, 4);
+  EXPECT_DOUBLE_EQ(s.median_abs_pct, 17.5);
+  EXPECT_DOUBLE_EQ(s.within20, 0.5);
+  EXPECT_DOUBLE_EQ(s.median_signed_pct, -2.5);
+  std::vector<AccuracyRow> rows = {
+      {"h200_sxm", "vllm", "agg", true, true, 110, 9, 100, 10},
+      {"h200_sxm", "vllm", "agg", true, false, 0, 0, 100, 10},
+      {"b200_sxm", "vllm", "agg", false, false, 0, 0, 100, 10},
+  };
+  auto g = ComputeAccuracy(rows);
+  ASSERT_EQ(g.size(), 3u);
+  EXPECT_EQ(g[0].system, "b200_sxm");
+  EXPECT_EQ(g[2].system, "all");
+  EXPECT_EQ(g[2].rows, 3);
+  EXPECT_EQ(g[2].supported, 2);
+  EXPECT_EQ(g[2].predicted, 1);
+  EXPECT_DOUBLE_EQ(g[2].ttft.median_signed_pct, 10);
+  EXPECT_DOUBLE_EQ(g[2].tpot.median_signed_pct, -10);
+  std::string table = FormatAccuracyTable(g);
+  EXPECT_NE(table.find("| all | all | all | 3 | 2 | 1 | 50.0 | 10.0 | 100.0 | +10.0 | 10.0 | 100.0 | -10.0 |"),
+            std::string::npos)
+      << table;
+}
+
+}  // namespace
+}  // namespace dyprof

@@ -1,0 +1,147 @@
+#include "perf/csv.h"
+
+#include <zlib.h>
+
+namespace dyprof {
+
+Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text) {
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> rec;
+  std::string field;
+  bool in_quotes = false;
+  bool was_quoted = false;   // the current field started with a quote
+  bool field_started = false;
+  int line = 1;
+  auto end_field = [&] {
+    rec.push_back(std::move(field));
+    field.clear();
+    was_quoted = false;
+    field_started = false;
+  };
+  auto end_record = [&] {
+    bool blank = rec.size() == 1 && rec[0].empty() && !was_quoted;
+    if (!blank) out.push_back(std::move(rec));
+    rec.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_quotes) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field.push_back(c);
+      }
+      continue;
+    }
+    if (c == '"') {
+      if (field_started) {
+        return Status::InvalidArgument("csv line " + std::to_string(line) + ": quote inside an unquoted field");
+      }
+      in_quotes = true;
+      was_quoted = true;
+      field_started = true;
+    } else if (c == ',') {
+      end_field();
+    } else if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      bool quoted = was_quoted;
+      end_field();
+      was_quoted = quoted;
+      end_record();
+      was_quoted = false;
+      ++line;
+    } else {
+      if (was_quoted) {
+        return Status::InvalidArgument("csv line " + std::to_string(line) + ": text after a closing quote");
+      }
+      field.push_back(c);
+      field_started = true;
+    }
+  }
+  if (in_quotes) return Status::InvalidArgument("csv: unterminated quoted field at end of input");
+  if (field_started || !field.empty() || !rec.empty()) {
+    bool quoted = was_quoted;
+    end_field();
+    was_quoted = quoted;
+    end_record();
+  }
+  return out;
+}
+
+Result<CsvTable> CsvTable::Parse(std::string_view text) {
+  DYPROF_ASSIGN_OR_RETURN(auto records, ParseCsv(text));
+  if (records.empty()) return Status::InvalidArgument("csv: no header row");
+  CsvTable t;
+  t.header_ = std::move(records[0]);
+  for (size_t i = 0; i < t.header_.size(); ++i) t.index_.emplace(t.header_[i], static_cast<int>(i));
+  t.rows_.assign(std::make_move_iterator(records.begin() + 1), std::make_move_iterator(records.end()));
+  return t;
+}
+
+int CsvTable::Column(std::string_view name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? -1 : it->second;
+}
+
+std::string_view CsvTable::Get(size_t i, std::string_view name) const {
+  int c = Column(name);
+  if (c < 0 || i >= rows_.size() || static_cast<size_t>(c) >= rows_[i].size()) return {};
+  return rows_[i][c];
+}
+
+std::string CsvEscape(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out.push_back(',');
+    out += CsvEscape(fields[i]);
+  }
+  out.push_back('\n');
+  return out;
+}
+
+Result<std::string> Gunzip(std::string_view data) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::Internal("zlib: inflateInit2 failed");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  char buf[1 << 16];
+  int rc = Z_OK;
+  while (true) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - zs.avail_out);
+    if (rc == Z_STREAM_END) {
+      // Concatenated gzip members: continue with the next one.
+      if (zs.avail_in == 0) break;
+      inflateReset(&zs);
+      continue;
+    }
+    if (rc != Z_OK) {
+      inflateEnd(&zs);
+      return Status::InvalidArgument("gzip: corrupt or truncated data");
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+}  // namespace dyprof

@@ -1,0 +1,48 @@
+// A small RFC 4180 CSV reader/writer: comma separated, fields optionally double-quoted, "" inside a
+// quoted field is one quote, quoted fields may hold commas and newlines. CRLF and LF both end a
+// record. Used for the silicon rows (estimate --from-csv, accuracy) and the perf-db tables.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace dyprof {
+
+// Every record of `text`, each a vector of fields. A trailing newline does not add a record;
+// blank lines are skipped. Fails on an unterminated quote or a quote in the middle of an
+// unquoted field.
+Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text);
+
+// A CSV file with a header row: fields by column name.
+class CsvTable {
+ public:
+  static Result<CsvTable> Parse(std::string_view text);
+
+  const std::vector<std::string>& header() const { return header_; }
+  size_t num_rows() const { return rows_.size(); }
+  const std::vector<std::string>& row(size_t i) const { return rows_[i]; }
+  // Column index or -1.
+  int Column(std::string_view name) const;
+  // Field of row i in column `name`; "" when the column is absent or the row is short.
+  std::string_view Get(size_t i, std::string_view name) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::map<std::string, int, std::less<>> index_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Quotes a field when it holds a comma, quote, CR or LF.
+std::string CsvEscape(std::string_view field);
+// One record, fields escaped and comma-joined, with a trailing "\n".
+std::string CsvLine(const std::vector<std::string>& fields);
+
+// Gunzips `data` (gzip or zlib stream). For the perf-db *.csv.gz tables.
+Result<std::string> Gunzip(std::string_view data);
+
+}  // namespace dyprof

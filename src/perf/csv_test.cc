@@ -1,0 +1,66 @@
+#include "perf/csv.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+namespace dyprof {
+namespace {
+
+TEST(CsvTest, QuotedFieldsCommasQuotesAndNewlines) {
+  auto r = ParseCsv("a,b,c\n1,\"x,y\",\"he said \"\"hi\"\"\"\n2,\"multi\nline\",\r\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ((*r)[1][1], "x,y");
+  EXPECT_EQ((*r)[1][2], "he said \"hi\"");
+  EXPECT_EQ((*r)[2][1], "multi\nline");
+  EXPECT_EQ((*r)[2][2], "");
+}
+
+TEST(CsvTest, EmptyTrailingFieldsAndBlankLines) {
+  auto r = ParseCsv("a,b\n\n1,\n");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[1].size(), 2u);
+}
+
+TEST(CsvTest, Errors) {
+  EXPECT_FALSE(ParseCsv("a,\"b\n").ok());
+  EXPECT_FALSE(ParseCsv("a,b\"c\n").ok());
+  EXPECT_FALSE(ParseCsv("\"a\"b\n").ok());
+}
+
+TEST(CsvTest, TableByColumn) {
+  auto t = CsvTable::Parse("id,x\nr1,5\nr2\n");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->num_rows(), 2u);
+  EXPECT_EQ(t->Get(0, "x"), "5");
+  EXPECT_EQ(t->Get(1, "x"), "");  // short row
+  EXPECT_EQ(t->Get(0, "missing"), "");
+  EXPECT_EQ(t->Column("x"), 1);
+}
+
+TEST(CsvTest, EscapeRoundTrip) {
+  std::string line = CsvLine({"a", "b,c", "d\"e", ""});
+  EXPECT_EQ(line, "a,\"b,c\",\"d\"\"e\",\n");
+  auto r = ParseCsv(line);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0][1], "b,c");
+  EXPECT_EQ((*r)[0][2], "d\"e");
+}
+
+TEST(CsvTest, GunzipZlibStream) {
+  std::string text = "m,n,k,latency\n1,2,3,0.5\n";
+  uLongf n = compressBound(text.size());
+  std::string buf(n, '\0');
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(buf.data()), &n, reinterpret_cast<const Bytef*>(text.data()),
+                      text.size(), 6),
+            Z_OK);
+  buf.resize(n);
+  auto out = Gunzip(buf);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, text);
+  EXPECT_FALSE(Gunzip("not gzip").ok());
+}
+
+}  // namespace
+}  // namespace dyprof

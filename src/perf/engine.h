@@ -1,0 +1,204 @@
+// PerfEngine: the native latency model. One engine per (model, system, backend); it precomputes
+// per-engine constants in Create() and then answers step, static, aggregated, prefill, decode and
+// disaggregated queries for any ParallelSplit without allocating (except the optional breakdown).
+//
+// Composition (see docs/perf-model.md):
+//   step latency  = Σ ops(per-layer op × layer count) + per-step framework overhead
+//   static        : TTFT = prefill step of the whole batch, TPOT = mean decode step over the OSL
+//   aggregated    : in-flight batching at a concurrency, mixed prefill+decode steps (AIC's mean-field
+//                   composition, with fitted queueing terms for TTFT)
+//   disaggregated : prefill workers + decode workers, xPyD rate matching (AIC's 0.9 / 0.92 factors)
+// Units: ms for latencies, tokens, requests/s. TPOT = (E2E − TTFT)/(OSL − 1).
+//
+// The per-step function StepLatencyMs is the seam for a scheduler simulation (issue 9): a
+// simulator can call it with the exact batch of each iteration instead of the closed forms here.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "catalog/memory.h"
+#include "catalog/model.h"
+#include "catalog/parallel.h"
+#include "catalog/system.h"
+#include "common/status.h"
+#include "spec/spec.h"
+
+namespace dyprof {
+
+class FitTables;
+class PerfDb;
+
+// Where one op's latency came from.
+enum class OpSource {
+  kMeasuredFit,      // fitted efficiency of this system's own measured tables
+  kBorrowedFit,      // roofline with the efficiency fitted on the nearest measured GPU
+  kRoofline,         // roofline with default efficiency constants (no table for this op)
+  kPerfDb,           // interpolated from --perf-db measured timings
+  kAnalytic,         // memory-bound element-wise/embedding/p2p formula (no table by design)
+};
+std::string_view OpSourceName(OpSource s);  // "measured-fit", "roofline-borrowed", "roofline", "perf-db", "analytic"
+
+// Framework behaviour per backend. Defaults per backend come from BackendTuning::For().
+struct BackendTuning {
+  double decode_step_overhead_ms = 0;  // CPU/scheduler time per CUDA-graph decode step
+  double mixed_step_overhead_ms = 0;   // per step containing prefill (eager)
+  double eager_layer_overhead_ms = 0;  // kernel launch overhead per layer on eager (prefill) steps
+  double ttft_overhead_ms = 0;         // per request: tokenize, schedule, detokenize, network
+  int default_max_num_tokens = 8192;   // chunked-prefill token budget per step
+  // Serving-composition constants fitted on ../shared/data/silicon/train.csv (docs/perf-model.md):
+  double tpot_scale = 1.0;             // agg/disagg TPOT multiplier on the modelled decode step
+  double prefill_interference = 0.5;   // share of the amortised prefill work (b·prefill/OSL) in TPOT
+  double ttft_scale = 1.0;             // multiplier on the prefill part of TTFT
+  double wave_fraction = 0.15;         // share of the other requests' prefill a request waits for
+  bool cuda_graph_decode = true;
+  static BackendTuning For(Backend b);
+  static BackendTuning Aic();  // all zero: AIC's composition carries its own constants
+};
+
+// The batch one engine iteration processes (per attention-DP rank).
+struct StepBatch {
+  int prefill_seqs = 0;       // sequences with new prompt tokens this step
+  int prefill_tokens = 0;     // new prompt tokens in total (chunk)
+  int prefill_past = 0;       // tokens already cached per prefill sequence (chunked prefill / prefix)
+  int decode_seqs = 0;        // sequences generating one token
+  double decode_ctx = 0;      // mean KV length of the decode sequences
+  bool logits_for_prefill = true;  // whether the prefill sequences produce a token (last chunk)
+};
+
+// One line of a per-op breakdown.
+struct OpTiming {
+  std::string name;
+  double ms = 0;       // total over the step (per-layer latency × layer count)
+  int count = 0;       // layer count / calls
+  OpSource source = OpSource::kAnalytic;
+};
+
+struct Metrics {
+  double ttft_ms = 0;
+  double tpot_ms = 0;
+  double request_latency_ms = 0;   // TTFT + TPOT·(OSL−1)
+  double tokens_per_s = 0;         // output tokens/s of the whole deployment
+  double tokens_per_s_per_gpu = 0;
+  double tokens_per_s_per_user = 0;  // 1000 / TPOT
+  double request_rate = 0;         // requests/s
+  int num_gpus = 0;
+  double concurrency = 0;
+};
+
+struct StaticResult {
+  Metrics m;
+  double prefill_ms = 0;  // raw prefill step
+  double decode_step_ms = 0;
+};
+
+struct AggResult {
+  Metrics m;
+  double mix_step_ms = 0;
+  double decode_step_ms = 0;
+  int mix_steps = 0;
+  int decode_only_steps = 0;
+};
+
+struct PrefillResult {
+  double latency_ms = 0;      // one prefill of `batch` requests
+  double seq_per_s = 0;       // per worker
+  int num_gpus = 0;
+};
+
+struct DecodeResult {
+  double tpot_ms = 0;         // mean decode step
+  double seq_per_s = 0;       // per worker, completed requests/s
+  int num_gpus = 0;
+};
+
+struct DisaggResult {
+  Metrics m;
+  PrefillResult prefill;
+  DecodeResult decode;
+  int prefill_workers = 1, decode_workers = 1;
+};
+
+struct DisaggConfig {
+  ParallelSplit prefill_split;
+  int prefill_batch = 1;
+  int prefill_workers = 1;
+  ParallelSplit decode_split;
+  int decode_batch = 1;      // per attention-DP rank of one decode worker
+  int decode_workers = 1;
+};
+
+struct PerfOptions {
+  // Optional measured tables (`--perf-db DIR`), same layout as ../shared/data/perfdb/<system>.
+  std::shared_ptr<const PerfDb> perf_db;
+  // Overrides the fitted efficiency tables (tests); null = the embedded tables for the system.
+  std::shared_ptr<const FitTables> fit;
+  bool use_embedded_fit = true;
+  // Use the fitted MoE grids (off by default: too coarse, see docs/perf-model.md).
+  bool use_fit_moe = false;
+  std::optional<BackendTuning> tuning;
+  // Multiplies every op (AIC's latency_correction_scale); 1.0 = none.
+  double latency_scale = 1.0;
+  // Serving composition: kDyprof (default: mean-field with M/D/1 queueing, fitted constants) or
+  // kAic (AIC's closed forms: ctx_tokens = isl, TTFT queueing factor, disagg ×1.8), for comparison.
+  enum class Composition { kDyprof, kAic };
+  Composition composition = Composition::kDyprof;
+};
+
+class PerfEngine {
+ public:
+  static Result<PerfEngine> Create(const ModelArch& model, const SystemSpec& system, Backend backend,
+                                   PerfOptions options = {});
+
+  // Latency of one engine iteration. `detail`, when not null, receives the per-op breakdown.
+  Result<double> StepLatencyMs(const ParallelSplit& split, const StepBatch& batch,
+                               std::vector<OpTiming>* detail = nullptr) const;
+
+  // One static batch: TTFT = prefill of `batch` requests together; TPOT = mean decode step.
+  Result<StaticResult> Static(const ParallelSplit& split, int batch, int isl, int osl) const;
+  // In-flight batching at `concurrency` concurrent requests per engine (all DP ranks together).
+  // max_num_tokens <= 0: the backend's default token budget.
+  Result<AggResult> Aggregated(const ParallelSplit& split, int concurrency, int isl, int osl,
+                               int max_num_tokens = 0) const;
+  Result<PrefillResult> Prefill(const ParallelSplit& split, int batch, int isl) const;
+  // Decode worker at `batch` sequences per attention-DP rank, averaged over the OSL.
+  Result<DecodeResult> Decode(const ParallelSplit& split, int batch, int isl, int osl) const;
+  // Disaggregated deployment; `concurrency` > 0 adds the queueing term of TTFT for that load.
+  Result<DisaggResult> Disaggregated(const DisaggConfig& config, int isl, int osl, double concurrency = 0) const;
+
+  // Memory per GPU and KV capacity of one engine under the backend's memory rule (the catalog's
+  // memory model).
+  Result<MemoryBreakdown> Memory(const ParallelSplit& split, const EngineLimits& limits = {}) const;
+  // Whether `split` is valid for the model (divisibility, MoE split rule); OK or InvalidArgument.
+  Status CheckSplit(const ParallelSplit& split) const;
+
+  // Per-op breakdown of the static estimate (prefill and one mid-sequence decode step).
+  Result<std::vector<OpTiming>> StaticBreakdown(const ParallelSplit& split, int batch, int isl, int osl,
+                                                bool prefill) const;
+
+  // Which efficiency source the engine's GEMMs use overall ("measured-fit", "roofline-borrowed", ...).
+  std::string_view EfficiencySource() const;
+  const std::string& efficiency_system() const { return eff_system_; }
+  const ModelArch& model() const { return model_; }
+  const SystemSpec& system() const { return system_; }
+  Backend backend() const { return backend_; }
+  const BackendTuning& tuning() const { return tuning_; }
+
+  struct Impl;  // precomputed constants (public for the .cc helpers)
+
+ private:
+  PerfEngine() = default;
+  Result<AggResult> AggregatedAic(const ParallelSplit& split, int concurrency, int isl, int osl) const;
+  ModelArch model_;
+  SystemSpec system_;
+  Backend backend_ = Backend::kVllm;
+  BackendTuning tuning_;
+  PerfOptions options_;
+  std::string eff_system_;
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace dyprof

@@ -1,0 +1,251 @@
+#include "perf/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "perf/fit_tables.h"
+
+namespace dyprof {
+namespace {
+
+// A one-layer toy model and system with round numbers so that every op can be computed by hand.
+ModelArch Toy() {
+  ModelArch m;
+  m.hf_id = "toy";
+  m.num_layers = 1;
+  m.hidden_size = 1024;
+  m.num_heads = 8;
+  m.num_kv_heads = 8;
+  m.head_dim = 128;
+  m.intermediate_size = 4096;
+  m.vocab_size = 1024;
+  return m;
+}
+
+SystemSpec ToySystem() {
+  SystemSpec s;
+  s.name = "toy_gpu";
+  s.mem_capacity_bytes = 80e9;
+  s.mem_bw_bytes_per_s = 1e12;
+  s.mem_bw_efficiency = 0.8;
+  s.mem_op_latency_s = 3e-6;
+  s.bf16_flops = 1e14;
+  s.intra_node_bw_bytes_per_s = 100e9;
+  s.inter_node_bw_bytes_per_s = 10e9;
+  s.p2p_latency_s = 1e-5;
+  return s;
+}
+
+PerfOptions RooflineOnly() {
+  PerfOptions o;
+  o.use_embedded_fit = false;
+  BackendTuning t;  // all overheads 0
+  t.tpot_scale = 1.0;
+  t.ttft_scale = 1.0;
+  o.tuning = t;
+  return o;
+}
+
+const OpTiming* Find(const std::vector<OpTiming>& ops, const std::string& name) {
+  for (const auto& o : ops) {
+    if (o.name == name) return &o;
+  }
+  return nullptr;
+}
+
+TEST(PerfEngineTest, DecodeOpsMatchHandComputedRoofline) {
+  auto e = PerfEngine::Create(Toy(), ToySystem(), Backend::kVllm, RooflineOnly());
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  std::vector<OpTiming> ops;
+  StepBatch b;
+  b.decode_seqs = 1;
+  b.decode_ctx = 100;
+  auto total = e->StepLatencyMs(ParallelSplit{}, b, &ops);
+  ASSERT_TRUE(total.ok());
+  // qkv GEMM m=1 n=3072 k=1024: memory bound, bytes = 2·1024 + 2·3072·1024 + 2·3072 = 6,299,648
+  // → / (0.75·1e12) s, + 5 µs fixed.
+  const OpTiming* qkv = Find(ops, "qkv_gemm");
+  ASSERT_NE(qkv, nullptr);
+  EXPECT_NEAR(qkv->ms, 6299648.0 / 0.75e12 * 1e3 + 0.005, 1e-9);
+  EXPECT_EQ(qkv->source, OpSource::kRoofline);
+  // Norm: 8·h bytes per token / (0.8·BW) + 3 µs.
+  EXPECT_NEAR(Find(ops, "attn_norm")->ms, 8192.0 / 0.8e12 * 1e3 + 0.003, 1e-12);
+  // Generation attention b=1, kv 100, 8 heads of 128: bytes = 2·8·100·128·2 + 4·8·128 = 413,696
+  // → / (0.6·1e12) + 8 µs.
+  EXPECT_NEAR(Find(ops, "generation_attention")->ms, 413696.0 / 0.6e12 * 1e3 + 0.008, 1e-9);
+  EXPECT_NEAR(Find(ops, "gate_up_gemm")->ms, (2.0 * 1024 + 2.0 * 8192 * 1024 + 2.0 * 8192) / 0.75e12 * 1e3 + 0.005, 1e-9);
+  EXPECT_NEAR(Find(ops, "down_gemm")->ms, (2.0 * 4096 + 2.0 * 1024 * 4096 + 2.0 * 1024) / 0.75e12 * 1e3 + 0.005, 1e-9);
+  EXPECT_EQ(Find(ops, "attn_allreduce"), nullptr);  // no TP
+  double sum = 0;
+  for (const auto& o : ops) sum += o.ms;
+  EXPECT_NEAR(*total, sum, 1e-12);
+}
+
+TEST(PerfEngineTest, PrefillAttentionAndTensorParallelAllReduce) {
+  auto e = PerfEngine::Create(Toy(), ToySystem(), Backend::kVllm, RooflineOnly());
+  ASSERT_TRUE(e.ok());
+  std::vector<OpTiming> ops;
+  StepBatch b;
+  b.prefill_seqs = 1;
+  b.prefill_tokens = 4096;
+  ASSERT_TRUE(e->StepLatencyMs(ParallelSplit{2, 1, 1, 1, 1}, b, &ops).ok());
+  // Context attention, 4 heads per GPU, s = 4096, compute bound: 4·4·128·s(s+1)/2 / (0.45·1e14) + 10 µs.
+  double flops = 4.0 * 4 * 128 * (4096.0 * 4097 / 2);
+  EXPECT_NEAR(Find(ops, "context_attention")->ms, flops / 0.45e14 * 1e3 + 0.010, 1e-9);
+  // Ring all-reduce without a fitted curve: 2·(n−1)/n · bytes / (0.7·BW) + 10 µs.
+  double bytes = 4096.0 * 1024 * 2;
+  EXPECT_NEAR(Find(ops, "attn_allreduce")->ms, 2.0 * 0.5 * bytes / (0.7 * 100e9) * 1e3 + 0.010, 1e-9);
+  ASSERT_NE(Find(ops, "logits_gemm"), nullptr);
+}
+
+TEST(PerfEngineTest, StaticComposition) {
+  auto e = PerfEngine::Create(Toy(), ToySystem(), Backend::kVllm, RooflineOnly());
+  ASSERT_TRUE(e.ok());
+  ParallelSplit s;
+  auto r = e->Static(s, 4, 512, 9);
+  ASSERT_TRUE(r.ok());
+  StepBatch pre;
+  pre.prefill_seqs = 4;
+  pre.prefill_tokens = 2048;
+  EXPECT_NEAR(r->m.ttft_ms, *e->StepLatencyMs(s, pre), 1e-12);
+  // TPOT = mean of 4 decode steps at the midpoints of 4 equal segments of the 8 decode steps.
+  double sum = 0;
+  for (int j = 0; j < 4; ++j) {
+    StepBatch d;
+    d.decode_seqs = 4;
+    d.decode_ctx = 512 + (j + 0.5) * 8 / 4 + 1;
+    sum += *e->StepLatencyMs(s, d);
+  }
+  EXPECT_NEAR(r->m.tpot_ms, sum / 4, 1e-12);
+  EXPECT_NEAR(r->m.request_latency_ms, r->m.ttft_ms + 8 * r->m.tpot_ms, 1e-9);
+  EXPECT_NEAR(r->m.tokens_per_s_per_user, 1000.0 / r->m.tpot_ms, 1e-9);
+  EXPECT_NEAR(r->m.request_rate, 4 / r->m.request_latency_ms * 1000, 1e-9);
+  EXPECT_NEAR(r->m.tokens_per_s_per_gpu, r->m.request_rate * 9, 1e-9);
+}
+
+TEST(PerfEngineTest, AggregatedComposition) {
+  PerfOptions o = RooflineOnly();
+  BackendTuning t = *o.tuning;
+  t.tpot_scale = 1.1;
+  t.prefill_interference = 0.5;
+  t.ttft_scale = 0.8;
+  t.wave_fraction = 0.2;
+  t.ttft_overhead_ms = 30;
+  t.default_max_num_tokens = 1 << 20;
+  o.tuning = t;
+  auto e = PerfEngine::Create(Toy(), ToySystem(), Backend::kSglang, o);
+  ASSERT_TRUE(e.ok());
+  ParallelSplit s;
+  auto a = e->Aggregated(s, 8, 1000, 200);
+  ASSERT_TRUE(a.ok());
+  double dec = e->Decode(s, 8, 1000, 200)->tpot_ms;
+  double p1 = e->Prefill(s, 1, 1000)->latency_ms;
+  double p8 = e->Prefill(s, 8, 1000)->latency_ms;
+  EXPECT_NEAR(a->m.tpot_ms, 1.1 * (dec + 0.5 * 8 * p1 / 200), 1e-9);
+  EXPECT_NEAR(a->m.ttft_ms, 30 + 0.8 * (p1 + 0.2 * (p8 - p1)), 1e-9);
+  EXPECT_NEAR(a->m.request_rate, 8 / a->m.request_latency_ms * 1000, 1e-9);  // closed loop
+  EXPECT_FALSE(e->Aggregated(s, 0, 1000, 200).ok());
+}
+
+TEST(PerfEngineTest, AggregatedAicComposition) {
+  PerfOptions o = RooflineOnly();
+  o.composition = PerfOptions::Composition::kAic;
+  o.tuning.reset();
+  auto e = PerfEngine::Create(Toy(), ToySystem(), Backend::kTrtllm, o);
+  ASSERT_TRUE(e.ok());
+  ParallelSplit s;
+  auto a = e->Aggregated(s, 1, 1024, 128);
+  ASSERT_TRUE(a.ok());
+  // b = 1: TTFT = prefill step · qf(steps=1) = ·min(2 + (1 − 3)/20, 4) = ·1.9 (reference §2.6).
+  StepBatch mix;
+  mix.prefill_seqs = 1;
+  mix.prefill_tokens = 1024;
+  mix.decode_ctx = 1024 + 64 + 1;
+  EXPECT_NEAR(a->m.ttft_ms, 1.9 * *e->StepLatencyMs(s, mix), 1e-9);
+}
+
+TEST(PerfEngineTest, DisaggregatedRateMatching) {
+  auto e = PerfEngine::Create(Toy(), ToySystem(), Backend::kTrtllm, RooflineOnly());
+  ASSERT_TRUE(e.ok());
+  DisaggConfig c;
+  c.prefill_workers = 2;
+  c.decode_workers = 1;
+  c.decode_batch = 16;
+  auto r = e->Disaggregated(c, 1000, 100);
+  ASSERT_TRUE(r.ok());
+  auto p = e->Prefill(c.prefill_split, 1, 1000);
+  auto d = e->Decode(c.decode_split, 16, 1000, 100);
+  EXPECT_NEAR(r->m.tpot_ms, 1.08 * d->tpot_ms, 1e-9);
+  double rate = std::min(p->seq_per_s / 1.1 * 2 * 0.9, d->seq_per_s / 1.08 * 0.92);
+  EXPECT_NEAR(r->m.request_rate, rate, 1e-9);
+  EXPECT_EQ(r->m.num_gpus, 3);
+  EXPECT_NEAR(r->m.tokens_per_s_per_gpu, rate * 100 / 3, 1e-9);
+  // No load given and all overheads 0: TTFT = ttft_scale · 1.1 · prefill.
+  EXPECT_NEAR(r->m.ttft_ms, 1.1 * p->latency_ms, 1e-9);
+  // Under load the M/D/1 queue adds waiting time.
+  auto loaded = e->Disaggregated(c, 1000, 100, 64);
+  EXPECT_GT(loaded->m.ttft_ms, r->m.ttft_ms);
+}
+
+TEST(PerfEngineTest, MoeAndMlaOps) {
+  ModelArch m = Toy();
+  m.num_layers = 4;
+  m.first_dense_layers = 1;
+  m.num_experts = 8;
+  m.experts_per_token = 2;
+  m.moe_intermediate_size = 512;
+  m.mla = true;
+  m.q_lora_rank = 256;
+  m.kv_lora_rank = 128;
+  m.qk_rope_head_dim = 32;
+  m.qk_nope_head_dim = 64;
+  m.v_head_dim = 64;
+  auto e = PerfEngine::Create(m, ToySystem(), Backend::kTrtllm, RooflineOnly());
+  ASSERT_TRUE(e.ok());
+  std::vector<OpTiming> ops;
+  StepBatch b;
+  b.decode_seqs = 4;
+  b.decode_ctx = 64;
+  ParallelSplit s{2, 1, 2, 1, 4};
+  ASSERT_TRUE(e->CheckSplit(s).ok());
+  ASSERT_TRUE(e->StepLatencyMs(s, b, &ops).ok());
+  const OpTiming* moe = Find(ops, "moe_experts");
+  ASSERT_NE(moe, nullptr);
+  EXPECT_EQ(moe->count, 3);
+  // 8 tokens (4 per DP rank × 2), top-2, 2 local experts of 3·1024·512 bf16 weights.
+  double active = 2.0 * (1 - std::pow(1 - 1.0 / 8, 16));
+  double bytes = active * 1024 * 512 * 3 * 2 + 4.0 * 8 * 1024;
+  double flops = 2.0 * (8 * 2 / 4.0) * 1024 * 512 * 3;
+  EXPECT_NEAR(moe->ms / 3, std::max(flops / 0.45e14, bytes / 0.75e12) * 1e3 + 0.015, 1e-9);
+  EXPECT_NE(Find(ops, "generation_mla"), nullptr);
+  EXPECT_NE(Find(ops, "moe_dispatch"), nullptr);
+  EXPECT_NE(Find(ops, "gate_up_gemm"), nullptr);  // the dense prefix layer
+  EXPECT_FALSE(e->CheckSplit(ParallelSplit{2, 1, 1, 1, 1}).ok());  // moe_tp·moe_ep != tp·dp
+}
+
+TEST(PerfEngineTest, FittedTablesAreUsedAndLabelled) {
+  auto fit = FitTables::Parse(R"({"system":"toy_gpu","backends":{"vllm":{"gemm":{"bfloat16":
+      {"nodes":[[0],[0],[0]],"eff":[0.5],"floor_us":0}}}}})");
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  PerfOptions o = RooflineOnly();
+  o.fit = *fit;
+  auto e = PerfEngine::Create(Toy(), ToySystem(), Backend::kVllm, o);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->EfficiencySource(), "measured-fit");
+  std::vector<OpTiming> ops;
+  StepBatch b;
+  b.decode_seqs = 1;
+  b.decode_ctx = 10;
+  ASSERT_TRUE(e->StepLatencyMs(ParallelSplit{}, b, &ops).ok());
+  const OpTiming* qkv = Find(ops, "qkv_gemm");
+  EXPECT_EQ(qkv->source, OpSource::kMeasuredFit);
+  EXPECT_NEAR(qkv->ms, 6299648.0 / 1e12 * 1e3 / 0.5, 1e-9);  // roofline / eff
+  SystemSpec other = ToySystem();
+  other.name = "other_gpu";
+  auto e2 = PerfEngine::Create(Toy(), other, Backend::kVllm, o);
+  EXPECT_EQ(e2->EfficiencySource(), "roofline-borrowed");
+}
+
+}  // namespace
+}  // namespace dyprof
