@@ -1,0 +1,379 @@
+#include "search/strategy.h"
+
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "catalog/memory.h"
+#include "catalog/model_catalog.h"
+#include "catalog/system_catalog.h"
+#include "perf/engine.h"
+
+namespace dyprof {
+
+namespace {
+
+std::vector<Backend> BackendsFor(Backend b) {
+  if (b == Backend::kAuto) return {Backend::kTrtllm, Backend::kVllm, Backend::kSglang};
+  return {b};
+}
+
+struct Resolved {
+  ModelArch model;
+  SystemSpec system;
+};
+
+Result<Resolved> Resolve(const DgdrSpec& spec, const FileSystem& fs) {
+  Resolved r;
+  std::string path = ResolveModelPath(spec);
+  auto model = FindModel(path, fs);
+  if (!model.ok() && path != spec.model) model = FindModel(spec.model, fs);
+  if (!model.ok()) return model.status();
+  r.model = *model;
+  auto system = FindSystem(spec.hardware->gpu_sku.value_or(""));
+  if (!system.ok()) return system.status();
+  r.system = *system;
+  if (spec.hardware->vram_mb) ApplyVramOverride(r.system, *spec.hardware->vram_mb);
+  return r;
+}
+
+EnginePick PickFromSplit(const ParallelSplit& split, int replicas, int max_batch, int max_tokens) {
+  EnginePick p;
+  p.split = split;
+  p.replicas = std::max(1, replicas);
+  p.max_batch_size = max_batch;
+  p.max_num_tokens = max_tokens;
+  return p;
+}
+
+Json RowJson(const ConfigRow& r) {
+  Json j = Json::object();
+  j["mode"] = r.disagg ? "disagg" : "agg";
+  j["backend"] = std::string(BackendName(r.backend));
+  j["ttft_ms"] = r.ttft_ms;
+  j["tpot_ms"] = r.tpot_ms;
+  j["request_latency_ms"] = r.request_latency_ms;
+  j["tokens_per_s_per_gpu"] = r.tokens_per_s_per_gpu;
+  j["tokens_per_s_per_gpu_cluster"] = r.tokens_per_s_per_gpu_cluster;
+  j["tokens_per_s_per_user"] = r.tokens_per_s_per_user;
+  j["request_rate"] = r.seq_per_s;
+  j["concurrency"] = r.concurrency;
+  j["gpus_per_replica"] = r.num_total_gpus;
+  j["replicas"] = r.replicas;
+  j["total_gpus"] = r.total_gpus_needed;
+  j["load_served_pct"] = r.load_served_pct;
+  j["sla_exceeded"] = r.sla_exceeded;
+  auto split_json = [](const ParallelSplit& s) {
+    return Json{{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"moe_tp", s.moe_tp}, {"moe_ep", s.moe_ep}, {"label", s.Label()}};
+  };
+  if (r.disagg) {
+    j["prefill"] = split_json(r.prefill.split);
+    j["prefill"]["batch_size"] = r.prefill.bs;
+    j["prefill"]["workers"] = r.prefill_workers;
+    j["decode"] = split_json(r.decode.split);
+    j["decode"]["batch_size"] = r.decode.bs;
+    j["decode"]["workers"] = r.decode_workers;
+  } else {
+    j["engine"] = split_json(r.split);
+    j["engine"]["batch_size"] = r.bs;
+    j["engine"]["max_num_tokens"] = r.ctx_tokens;
+  }
+  j["description"] = r.Describe();
+  return j;
+}
+
+// warn_and_update_sla: warn when the best achievable latency misses the target.
+void WarnUnachievable(const ConfigRow& best, const SlaSpec& sla, std::vector<std::string>& warnings) {
+  if (sla.ttft_ms && best.ttft_ms > *sla.ttft_ms)
+    warnings.push_back(fmt::format("TTFT SLA {:.1f}ms is unachievable. Best achievable: {:.1f}ms. Updating SLA.",
+                                   *sla.ttft_ms, best.ttft_ms));
+  if (sla.itl_ms && best.tpot_ms > *sla.itl_ms)
+    warnings.push_back(fmt::format("ITL SLA {:.1f}ms is unachievable. Best achievable: {:.1f}ms. Updating SLA.",
+                                   *sla.itl_ms, best.tpot_ms));
+  if (sla.e2e_latency_ms && best.request_latency_ms > *sla.e2e_latency_ms)
+    warnings.push_back(fmt::format(
+        "E2E latency SLA {:.1f}ms is unachievable. Best achievable: {:.1f}ms. Updating SLA.", *sla.e2e_latency_ms,
+        best.request_latency_ms));
+}
+
+// pick_optimization_type: no SLA filter; throughput → cluster throughput desc, tpot asc;
+// latency → tpot asc, throughput desc. One row per group.
+PickResult PickOptimizationType(std::vector<ConfigRow> rows, OptimizationType type, int total_gpus, int top_n) {
+  PickResult out;
+  std::vector<ConfigRow> feasible;
+  for (auto& r : rows) {
+    if (!r.feasible) continue;
+    r.tokens_per_s_per_gpu_cluster = ClusterThroughputPerGpu(r.tokens_per_s_per_gpu, r.num_total_gpus, total_gpus);
+    r.replicas = total_gpus > 0 ? std::max(1, total_gpus / std::max(1, r.num_total_gpus)) : 1;
+    r.total_gpus_needed = r.replicas * r.num_total_gpus;
+    feasible.push_back(r);
+  }
+  auto better = [type](const ConfigRow& a, const ConfigRow& b) {
+    if (type == OptimizationType::kThroughput) {
+      if (a.tokens_per_s_per_gpu_cluster != b.tokens_per_s_per_gpu_cluster)
+        return a.tokens_per_s_per_gpu_cluster > b.tokens_per_s_per_gpu_cluster;
+      return a.tpot_ms < b.tpot_ms;
+    }
+    if (a.tpot_ms != b.tpot_ms) return a.tpot_ms < b.tpot_ms;
+    return a.tokens_per_s_per_gpu_cluster > b.tokens_per_s_per_gpu_cluster;
+  };
+  std::stable_sort(feasible.begin(), feasible.end(), better);
+  std::vector<std::string> seen;
+  for (const auto& r : feasible) {
+    if (std::find(seen.begin(), seen.end(), r.GroupLabel()) != seen.end()) continue;
+    seen.push_back(r.GroupLabel());
+    out.top.push_back(r);
+    if (static_cast<int>(out.top.size()) >= top_n) break;
+  }
+  if (!out.top.empty())
+    out.best_throughput = type == OptimizationType::kThroughput ? out.top[0].tokens_per_s_per_gpu_cluster
+                                                                : 1.0 / std::max(out.top[0].tpot_ms, 1e-9);
+  return out;
+}
+
+Status NaiveFallback(const DgdrSpec& spec, const FileSystem& fs, const std::string& why, StrategyOutcome& out) {
+  Backend backend = spec.backend == Backend::kAuto ? Backend::kVllm : spec.backend;
+  int gpus_per_node = spec.hardware->num_gpus_per_node.value_or(8);
+  int total = spec.hardware->total_gpus.value_or(gpus_per_node);
+  double vram = 141.0 * 1024 * 1024 * 1024;  // AIC's default when the system is unknown
+  if (auto sys = FindSystem(spec.hardware->gpu_sku.value_or("")); sys.ok()) vram = sys->mem_capacity_bytes;
+  if (spec.hardware->vram_mb) vram = *spec.hardware->vram_mb * 1024 * 1024;
+  NaiveModelShape shape;
+  auto src = FindModelSource(ResolveModelPath(spec), fs);
+  if (!src.ok()) src = FindModelSource(spec.model, fs);
+  if (!src.ok()) return src.status();
+  auto parsed = NaiveShapeFromConfig(src->config);
+  if (!parsed.ok()) return parsed.status();
+  shape = *parsed;
+  auto sla = spec.SlaOrDefault();
+  NaiveParallelismResult n = NaiveParallelism(shape, vram, gpus_per_node, total, sla.optimization_type);
+  if (!n.fits)
+    out.warnings.push_back(fmt::format(
+        "Model needs about {:.1f} GiB (1.5 x weights) which needs tp{} but at most {} GPUs are usable; using tp{}.",
+        n.required_bytes / (1024.0 * 1024 * 1024), n.tp, n.max_tp, n.selected));
+  out.warnings.push_back(fmt::format(
+      "The performance engine cannot model this request ({}); using the naive memory-fit configuration "
+      "({} x{}). The SLA is unverified.",
+      why, NaiveStrategyName(n.strategy), n.selected));
+  Decision& d = out.decision;
+  d.backend = backend;
+  d.disagg = false;
+  d.naive = true;
+  d.agg = PickFromSplit(n.split, std::max(1, total / std::max(1, n.selected)), 128, 0);
+  out.chosen_exp = "agg";
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool SimulationSupported(const DgdrSpec& spec, const FileSystem& fs, std::string* why) {
+  auto r = Resolve(spec, fs);
+  if (!r.ok()) {
+    if (why) *why = r.status().message();
+    return false;
+  }
+  for (Backend b : BackendsFor(spec.backend)) {
+    if (PerfEngine::Create(r->model, r->system, b).ok()) return true;
+  }
+  if (why) *why = "no backend can be simulated for this model and GPU";
+  return false;
+}
+
+Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, const StrategyOptions& options,
+                                    const FileSystem& fs, Logger& log) {
+  StrategyOutcome out;
+  out.mode = mode;
+  const WorkloadSpec w = spec.WorkloadOrDefault();
+  const SlaSpec sla = spec.SlaOrDefault();
+  const int gpus_per_node = spec.hardware->num_gpus_per_node.value_or(8);
+  const int total_gpus = spec.hardware->total_gpus.value_or(gpus_per_node);
+  auto start = std::chrono::steady_clock::now();
+  auto finish = [&](StrategyOutcome& o) {
+    o.search_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    for (const auto& warning : o.warnings) log.Warn(warning);
+  };
+
+  if (options.dry_run) {
+    out.decision.backend = spec.backend == Backend::kAuto ? Backend::kVllm : spec.backend;
+    out.decision.produced = false;
+    finish(out);
+    return out;
+  }
+
+  std::string why;
+  auto resolved = Resolve(spec, fs);
+  std::optional<PerfEngine> probe;
+  if (resolved.ok()) {
+    out.max_context_length = resolved->model.max_position_embeddings;
+  } else {
+    why = resolved.status().message();
+  }
+  std::vector<PerfEngine> engines;
+  if (resolved.ok()) {
+    Backend only = mode == PickingMode::kAutoscale && spec.backend == Backend::kAuto ? Backend::kVllm : spec.backend;
+    for (Backend b : BackendsFor(only)) {
+      auto e = PerfEngine::Create(resolved->model, resolved->system, b);
+      if (e.ok()) engines.push_back(std::move(*e));
+      else why = e.status().message();
+    }
+  }
+  if (engines.empty()) {
+    if (spec.search_strategy == SearchStrategy::kThorough)
+      return Status::Unsupported("cannot enumerate thorough candidates: " + why);
+    Status st = NaiveFallback(spec, fs, why, out);
+    if (!st.ok()) return st;
+    finish(out);
+    return out;
+  }
+  out.efficiency_source = std::string(engines.front().EfficiencySource());
+
+  if (spec.search_strategy == SearchStrategy::kThorough) {
+    out.warnings.push_back("THOROUGH mode: only disagg configurations are supported.");
+    out.warnings.push_back(
+        "Thorough deployment and benchmarking is not available in this build yet; candidates are ranked by the "
+        "performance engine instead of measurements.");
+  }
+
+  // Latency targets: e2eLatency makes both placeholders the e2e value (reference §2.3).
+  LatencyTarget target;
+  double ttft_target = sla.ttft_ms.value_or(0);
+  if (sla.e2e_latency_ms) {
+    target.request_latency_ms = sla.e2e_latency_ms;
+    ttft_target = *sla.e2e_latency_ms;
+  } else {
+    target.tpot_ms = sla.itl_ms;
+  }
+  const bool by_optimization_type =
+      sla.optimization_type && !sla.e2e_latency_ms && !sla.ttft_set_explicitly && !sla.itl_set_explicitly;
+  if (by_optimization_type) ttft_target = std::numeric_limits<double>::infinity();
+
+  SearchSpace space;
+  space.isl = w.isl;
+  space.osl = w.osl;
+  space.total_gpus = std::min(total_gpus, 128);
+  space.gpus_per_node = gpus_per_node;
+  space.ttft_target_ms = ttft_target;
+  space.agg = mode != PickingMode::kAutoscale && spec.search_strategy == SearchStrategy::kRapid;
+  space.disagg = true;
+  std::vector<StageRow> prefill_rows, decode_rows;
+  for (const auto& engine : engines) {
+    SearchResult r = RunRapidSearch(engine, space);
+    out.evaluations += r.evaluations;
+    out.agg_rows.insert(out.agg_rows.end(), r.agg.begin(), r.agg.end());
+    out.disagg_rows.insert(out.disagg_rows.end(), r.disagg.begin(), r.disagg.end());
+    prefill_rows.insert(prefill_rows.end(), r.prefill.begin(), r.prefill.end());
+    decode_rows.insert(decode_rows.end(), r.decode.begin(), r.decode.end());
+  }
+  log.Info(fmt::format("Evaluated {} engine configurations ({} agg rows, {} disagg rows)", out.evaluations,
+                       out.agg_rows.size(), out.disagg_rows.size()));
+  out.agg_pareto = ParetoFrontier(out.agg_rows);
+  out.disagg_pareto = ParetoFrontier(out.disagg_rows);
+
+  Decision& d = out.decision;
+  if (mode == PickingMode::kAutoscale) {
+    if (spec.features.planner && spec.features.planner->enable_throughput_scaling)
+      out.warnings.push_back("Throughput-based planner scaling: only disagg mode is supported.");
+    PickResult p = PickAutoscale(prefill_rows, decode_rows, sla.ttft_ms.value_or(ttft_target),
+                                 sla.itl_ms.value_or(target.request_latency_ms.value_or(0)), w.osl, options.top_n);
+    out.warnings.insert(out.warnings.end(), p.warnings.begin(), p.warnings.end());
+    out.disagg_top = p.top;
+    out.disagg_best_throughput = p.best_throughput;
+    if (!p.top.empty()) {
+      out.chosen = p.top.front();
+      out.chosen_exp = "disagg";
+    }
+  } else {
+    PickResult agg, dis;
+    if (by_optimization_type) {
+      agg = PickOptimizationType(out.agg_rows, *sla.optimization_type, total_gpus, options.top_n);
+      dis = PickOptimizationType(out.disagg_rows, *sla.optimization_type, total_gpus, options.top_n);
+    } else if (mode == PickingMode::kLoadMatch) {
+      LoadTarget load{w.request_rate, w.concurrency};
+      agg = PickLoadMatch(out.agg_rows, target, load, total_gpus, options.top_n);
+      dis = PickLoadMatch(out.disagg_rows, target, load, total_gpus, options.top_n);
+    } else {
+      agg = PickDefault(out.agg_rows, total_gpus, target, options.top_n);
+      dis = PickDefault(out.disagg_rows, total_gpus, target, options.top_n);
+    }
+    out.agg_top = agg.top;
+    out.disagg_top = dis.top;
+    out.agg_best_throughput = agg.best_throughput;
+    out.disagg_best_throughput = dis.best_throughput;
+    bool choose_disagg = !dis.top.empty() && (agg.top.empty() || dis.best_throughput > agg.best_throughput);
+    if (!choose_disagg && !agg.top.empty() && spec.NeedsProfileData() && !dis.top.empty()) {
+      out.warnings.push_back("Aggregated configuration wins, but planner/mocker profile data needs a disaggregated "
+                             "deployment; using the best disaggregated configuration.");
+      choose_disagg = true;
+    }
+    const PickResult& chosen = choose_disagg ? dis : agg;
+    out.warnings.insert(out.warnings.end(), chosen.warnings.begin(), chosen.warnings.end());
+    if (!chosen.top.empty()) {
+      out.chosen = chosen.top.front();
+      out.chosen_exp = choose_disagg ? "disagg" : "agg";
+    }
+  }
+
+  if (!out.chosen) {
+    d.produced = false;
+    d.backend = engines.front().backend();
+    // Say why: the closest any configuration came to the TTFT target.
+    double best_ttft = std::numeric_limits<double>::infinity();
+    for (const auto& r : out.agg_rows)
+      if (r.ttft_ms > 0) best_ttft = std::min(best_ttft, r.ttft_ms);
+    for (const auto& p : prefill_rows) best_ttft = std::min(best_ttft, p.ttft_ms * kAutoscaleTtftCorrection);
+    std::string reason = std::isfinite(best_ttft)
+                             ? fmt::format("no configuration meets the SLA: best achievable TTFT {:.1f} ms vs target "
+                                           "{:.1f} ms (isl {}, {} GPUs)",
+                                           best_ttft, ttft_target, w.isl, total_gpus)
+                             : fmt::format("no configuration fits on {} x {}", total_gpus, *spec.hardware->gpu_sku);
+    out.warnings.push_back(reason);
+    d.pick_json = {{"mode", std::string(PickingModeName(mode))}, {"error", reason}};
+    finish(out);
+    return out;
+  }
+
+  const ConfigRow& c = *out.chosen;
+  WarnUnachievable(c, sla, out.warnings);
+  if (mode == PickingMode::kLoadMatch && c.total_gpus_needed > total_gpus)
+    out.warnings.push_back(fmt::format(
+        "Load target requires {} GPUs but only {} available. Consider adding more GPUs or reducing the load target.",
+        c.total_gpus_needed, total_gpus));
+  d.backend = c.backend;
+  d.disagg = c.disagg;
+  int replicas = c.replicas;
+  if (mode == PickingMode::kAutoscale) replicas = 1;
+  if (mode == PickingMode::kLoadMatch && c.total_gpus_needed > total_gpus) {
+    replicas = std::max(1, total_gpus / std::max(1, c.num_total_gpus));
+    out.warnings.push_back(fmt::format("Picked config requests {} GPUs but DGDR budget is {}; clamping generated "
+                                       "deployment to budget.",
+                                       c.total_gpus_needed, total_gpus));
+  }
+  if (c.disagg) {
+    d.prefill = PickFromSplit(c.prefill.split, c.prefill_workers * replicas, 1, std::max(w.isl, 1));
+    d.decode = PickFromSplit(c.decode.split, c.decode_workers * replicas, c.decode.bs, 0);
+  } else {
+    d.agg = PickFromSplit(c.split, replicas, c.bs, c.ctx_tokens);
+  }
+  Json pick = Json::object();
+  pick["mode"] = std::string(PickingModeName(mode));
+  pick["chosen_exp"] = out.chosen_exp;
+  pick["backend"] = std::string(BackendName(d.backend));
+  pick["chosen"] = RowJson(c);
+  pick["agg_best_throughput"] = out.agg_best_throughput;
+  pick["disagg_best_throughput"] = out.disagg_best_throughput;
+  if (out.agg_best_throughput > 0 && out.disagg_best_throughput > 0)
+    pick["agg_vs_disagg_ratio"] = out.agg_best_throughput / out.disagg_best_throughput;
+  pick["efficiency_source"] = out.efficiency_source;
+  pick["evaluations"] = out.evaluations;
+  Json alts = Json::array();
+  for (const auto& r : out.agg_top) alts.push_back(RowJson(r));
+  for (const auto& r : out.disagg_top) alts.push_back(RowJson(r));
+  pick["top"] = alts;
+  d.pick_json = pick;
+  finish(out);
+  d.pick_json["warnings"] = out.warnings;
+  return out;
+}
+
+}  // namespace dyprof

@@ -1,0 +1,49 @@
+// The search strategy driver (rapid.py): resolves the model and GPU, runs the rapid search for each
+// backend (or the naive memory-fit fallback when the engine cannot model the request), applies the
+// picking mode, and returns the Decision plus every table the outputs need.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/file_system.h"
+#include "common/log.h"
+#include "search/pick.h"
+#include "search/picking.h"
+#include "search/rapid.h"
+#include "spec/spec.h"
+
+namespace dyprof {
+
+struct StrategyOptions {
+  int top_n = 5;
+  bool dry_run = false;
+};
+
+// What the strategy found, for pick.json, candidates.csv, pareto.csv and the summary.
+struct StrategyOutcome {
+  Decision decision;
+  PickingMode mode = PickingMode::kDefault;
+  std::vector<ConfigRow> agg_rows, disagg_rows;  // every evaluated configuration
+  std::vector<ConfigRow> agg_top, disagg_top;    // picker output per serving mode
+  std::vector<ConfigRow> agg_pareto, disagg_pareto;
+  std::optional<ConfigRow> chosen;               // the picked row (none: naive, dry-run, or nothing)
+  std::string chosen_exp;                        // "agg" | "disagg" | ""
+  double agg_best_throughput = 0, disagg_best_throughput = 0;
+  int evaluations = 0;
+  double search_ms = 0;
+  std::string efficiency_source;                 // perf engine's source ("measured-fit", ...)
+  std::vector<std::string> warnings;             // also logged
+  int max_context_length = 0;                    // model max_position_embeddings (fallback rule)
+};
+
+// Whether the performance engine can model spec's model × GPU × backend (AIC support check).
+bool SimulationSupported(const DgdrSpec& spec, const FileSystem& fs, std::string* why);
+
+// Runs the strategy of `spec` with `mode`. Infeasible SLA in rapid mode returns an outcome whose
+// decision.produced is false (the pipeline turns that into a failed status); real errors are Status.
+Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, const StrategyOptions& options,
+                                    const FileSystem& fs, Logger& log);
+
+}  // namespace dyprof
