@@ -173,7 +173,18 @@ struct PerfEngine::Impl {
     if (src) *src = Src(g);
     if (g) {
       double f[3] = {m, n, k};
-      return g->LatencyMs(RoofMs(flops, bytes, pf, bw), f) * scale;
+      double ms = g->LatencyMs(RoofMs(flops, bytes, pf, bw), f);
+      // Padding argument: m rows can always run as the next power-of-two kernel above m, so latency
+      // never exceeds that of the next grid node. Keeps the fitted grid monotone in m (no batch-2-faster-
+      // than-batch-1 dips from noisy measured rows).
+      double m_up = std::exp2(std::floor(std::log2(m)) + 1);  // the next power of two above m
+      {
+        double f_up[3] = {m_up, n, k};
+        double flops_up = 2.0 * m_up * n * k;
+        double bytes_up = 2.0 * m_up * k + wb * n * k + 2.0 * m_up * n;
+        ms = std::min(ms, g->LatencyMs(RoofMs(flops_up, bytes_up, pf, bw), f_up));
+      }
+      return ms * scale;
     }
     return (std::max(flops / (kGemmComputeEff * pf), bytes / (kGemmMemEff * bw)) * 1e3 + kGemmFixedMs) * scale;
   }
@@ -208,7 +219,15 @@ struct PerfEngine::Impl {
     if (src) *src = Src(g_gen);
     if (g_gen) {
       double f[3] = {b * hkv, L, h / hkv};
-      return g_gen->LatencyMs(roof, f) * scale;
+      double ms = g_gen->LatencyMs(roof, f);
+      // Padding argument as in Gemm: b sequences never take longer than the next power-of-two batch above.
+      double b_up = std::exp2(std::floor(std::log2(b)) + 1);
+      {
+        double f_up[3] = {b_up * hkv, L, h / hkv};
+        double roof_up = RoofMs(4.0 * b_up * h * d * L, b_up * (2.0 * hkv * L * d * kvb + 4.0 * h * d), attn_pf, bw);
+        ms = std::min(ms, g_gen->LatencyMs(roof_up, f_up));
+      }
+      return ms * scale;
     }
     return (std::max(flops / (kCtxAttnEff * attn_pf), bytes / (kGenAttnEff * bw)) * 1e3 + kGenAttnFixedMs) * scale;
   }
