@@ -83,6 +83,7 @@ class Pipeline {
       : options_(options), env_(env), status_(env.fs, env.clock, options.output_dir) {}
 
   Status Run(const std::string& config_arg) {
+    start_s_ = env_.clock->MonotonicSeconds();
     Status st = env_.fs->MakeDirs(options_.output_dir);
     if (!st.ok()) {
       env_.log->Error(st.message());
@@ -110,7 +111,7 @@ class Pipeline {
     if (!env_.log->AttachFile(JoinPath(options_.output_dir, "profile_sla.log")))
       env_.log->Warn("cannot open " + JoinPath(options_.output_dir, "profile_sla.log") + " for writing");
 
-    DecisionContext ctx{spec, options_, env_};
+    DecisionContext ctx{spec, options_, env_, true, std::nullopt, std::nullopt};
     Decision decision;
     {
       StageTimer t(env_, "resolve");
@@ -149,16 +150,22 @@ class Pipeline {
       if (!st.ok()) return Fail(st, "OSError");
       if (final_yaml.empty()) {
         if (!options_.dry_run) {
-          Status none = Status::Infeasible("Profiler did not produce a DGD config.");
-          StatusUpdate u{RunStatus::kFailed, none.message(), none.message(), Phase::kGeneratingDgd, false};
+          std::string detail = "Profiler did not produce a DGD config.";
+          if (decision.pick_json.contains("error")) detail += " " + decision.pick_json["error"].get<std::string>();
+          Status none = Status::Infeasible(detail);
+          StatusUpdate u{RunStatus::kFailed, "Profiler did not produce a DGD config.", detail, Phase::kGeneratingDgd,
+                         false};
           status_.Write(u);
           env_.log->Error(none.message());
+          WriteReport(ctx, decision, env_.clock->MonotonicSeconds() - start_s_);
           return none;
         }
         final_yaml = "null\n";
       }
       st = env_.fs->WriteFileAtomic(JoinPath(options_.output_dir, "final_config.yaml"), final_yaml);
       if (!st.ok()) return Fail(st, "OSError");
+      st = WriteReport(ctx, decision, env_.clock->MonotonicSeconds() - start_s_);
+      if (!st.ok()) env_.log->Warn("cannot write report.html: " + st.message());
     }
     StatusUpdate done{RunStatus::kSuccess, "Profiler completed successfully", std::nullopt, Phase::kDone, true};
     st = status_.Write(done);
@@ -195,6 +202,7 @@ class Pipeline {
   ProfileEnv& env_;
   StatusWriter status_;
   Phase phase_ = Phase::kInitializing;
+  double start_s_ = 0;
 };
 
 }  // namespace

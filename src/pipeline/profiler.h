@@ -25,6 +25,15 @@ struct ProfileOptions {
   std::optional<std::string> gpu_sku;
   std::optional<int> num_gpus_per_node;
   std::optional<int> total_gpus;
+  // Thorough mode (src/thorough): where candidates are deployed and how they are measured.
+  std::string deployer = "local";           // local | kubernetes
+  std::string deploy_command;               // local command template ("" → this binary's emulate)
+  double emulator_speedup = 1.0;            // {speedup} of the local template; measured times × this
+  std::string kube_api;                     // API server URL (kubernetes deployer)
+  std::string kube_namespace;               // "" → env DGDR_NAMESPACE or dynamo-sla-profiler
+  std::string kube_token_file;              // bearer token file ("" → in-cluster token when present)
+  bool exhaustive = false;                  // deploy every thorough candidate (no ranking)
+  std::string benchmark_client = "native";  // native | aiperf
 };
 
 // The process environment the pipeline may read (DGDR_NAME, HF_TOKEN, ...).
