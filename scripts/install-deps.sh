@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(cmake g++ make pkg-config
       libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-      libgtest-dev libgmock-dev libbenchmark-dev
+      libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
       python3 python3-yaml python3-jsonschema python3-numpy)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,6 +1,10 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <iostream>
+
+#include <fmt/format.h>
 
 #include "common/clock.h"
 #include "common/file_system.h"
@@ -14,6 +18,8 @@ std::vector<CommandRegistrar> AllCommands() {
   std::vector<CommandRegistrar> commands = CatalogCommands();
   commands.push_back(EstimateCommand());
   commands.push_back(AccuracyCommand());
+  commands.push_back(BenchCommand());
+  commands.push_back(EmulateCommand());
   return commands;
 }
 
@@ -77,7 +83,27 @@ int RunCli(int argc, char** argv) {
   app.add_option("--num-gpus-per-node", options.num_gpus_per_node, "Fill hardware.numGpusPerNode when unset")
       ->check(CLI::PositiveNumber);
   app.add_option("--total-gpus", options.total_gpus, "Fill hardware.totalGpus when unset")->check(CLI::PositiveNumber);
-  app.add_flag("--quiet", quiet, "Only warnings and errors on stderr");
+  app.add_option("--deployer", options.deployer, "Thorough mode: where candidates are deployed")
+      ->capture_default_str()->check(CLI::IsMember({"local", "kubernetes"}));
+  app.add_option("--deploy-command", options.deploy_command,
+                 "Thorough local deployer: engine command template with {model} {tp} {pp} {dp} {moe_tp} {moe_ep} "
+                 "{port} {host} {backend} {system} {max_batch_size} {max_num_tokens} {speedup} {self} placeholders "
+                 "(run without a shell; default: this binary's emulate)");
+  app.add_option("--emulator-speedup", options.emulator_speedup,
+                 "Thorough local deployer: {speedup} of the template; measured times are multiplied by it")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--kube-api", options.kube_api, "Thorough kubernetes deployer: API server URL (http)");
+  app.add_option("--kube-namespace", options.kube_namespace,
+                 "Thorough kubernetes deployer: namespace (default env DGDR_NAMESPACE or dynamo-sla-profiler)");
+  app.add_option("--kube-token-file", options.kube_token_file, "Thorough kubernetes deployer: bearer token file");
+  app.add_flag("--exhaustive", options.exhaustive,
+               "Thorough mode: deploy every candidate instead of only those the performance engine ranks as possible winners");
+  app.add_option("--benchmark-client", options.benchmark_client, "Thorough mode: native load generator or aiperf on PATH")
+      ->capture_default_str()->check(CLI::IsMember({"native", "aiperf"}));
+  app.add_flag("--quiet", quiet, "Only warnings and errors on stderr; no summary on stdout");
+  bool json = false, verbose = false;
+  app.add_flag("--json", json, "Print the pick (pick.json) on stdout instead of the summary table");
+  app.add_flag("--verbose", verbose, "Every log line on stderr, also on a terminal");
 
   std::vector<CommandRegistration> commands;
   for (const auto& reg : AllCommands()) commands.push_back(reg(app));
@@ -120,8 +146,15 @@ int RunCli(int argc, char** argv) {
   PosixFileSystem fs;
   SystemClock clock;
   Logger log(&clock);
-  if (quiet) log.SetMinLevel(LogLevel::kWarning);
-  ProfileEnv env{&fs, &clock, &log, ProcessEnv()};
+  const bool tty = ::isatty(2) == 1;
+  if (quiet || (tty && !verbose)) log.SetStderrMinLevel(LogLevel::kWarning);
+  ProfileEnv env{&fs, &clock, &log, ProcessEnv(), nullptr};
+  if (tty && !quiet) {
+    env.progress = [](const std::string& message, double elapsed_s) {
+      std::cerr << fmt::format("[{:6.2f}s] {}\n", elapsed_s, message);
+    };
+  }
+  options.summary = quiet ? SummaryStyle::kNone : json ? SummaryStyle::kJson : SummaryStyle::kTable;
   Status st = RunProfile(config, options, env);
   return ExitCodeFor(st);
 }

@@ -22,6 +22,8 @@ using CommandRegistrar = std::function<CommandRegistration(CLI::App& parent)>;
 // Every subcommand beside profile. Each lives in its own cmd_*.cc file.
 std::vector<CommandRegistrar> AllCommands();
 std::vector<CommandRegistrar> CatalogCommands();  // models, systems, memory: cmd_catalog.cc
+CommandRegistrar BenchCommand();                  // bench: cmd_thorough.cc
+CommandRegistrar EmulateCommand();                // emulate: cmd_thorough.cc
 CommandRegistrar EstimateCommand();               // estimate: cmd_estimate.cc
 CommandRegistrar AccuracyCommand();               // accuracy: cmd_accuracy.cc
 

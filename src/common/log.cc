@@ -53,7 +53,7 @@ void Logger::Log(LogLevel level, const std::string& message) {
   std::string line = FormatLogTimestamp(clock_->NowUnixSeconds()) + " - dynamo.profiler - " + LevelName(level) +
                      " - " + masked;
   lines_.push_back(line);
-  if (to_stderr_) std::cerr << line << '\n';
+  if (to_stderr_ && level >= stderr_min_level_) std::cerr << line << '\n';
   if (file_.is_open()) {
     file_ << line << '\n';
     file_.flush();

@@ -25,7 +25,10 @@ class Logger {
   // Returns false when the file cannot be opened.
   bool AttachFile(const std::string& path);
   void SetStderr(bool enabled) { to_stderr_ = enabled; }
+  // Lines below `level` are dropped everywhere (file and stderr).
   void SetMinLevel(LogLevel level) { min_level_ = level; }
+  // Lines below `level` still go to the file but not to stderr (--quiet, progress display).
+  void SetStderrMinLevel(LogLevel level) { stderr_min_level_ = level; }
   // Any later line containing `secret` shows "***" instead. Empty strings are ignored.
   void AddSecret(const std::string& secret);
 
@@ -48,6 +51,7 @@ class Logger {
   std::ofstream file_;
   bool to_stderr_ = true;
   LogLevel min_level_ = LogLevel::kInfo;
+  LogLevel stderr_min_level_ = LogLevel::kDebug;
   std::vector<std::string> secrets_;
   std::vector<std::string> warnings_;
   std::vector<std::string> lines_;

@@ -8,6 +8,8 @@
 #include "curves/curves.h"
 #include "render/render.h"
 #include "pipeline/status_file.h"
+#include "thorough/interrupt.h"
+#include "thorough/thorough.h"
 
 namespace dyprof {
 
@@ -22,6 +24,37 @@ Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
   StrategyOptions so;
   so.top_n = ctx.options.top_n;
   so.dry_run = ctx.options.dry_run;
+  if (ctx.spec.search_strategy == SearchStrategy::kThorough && !ctx.options.dry_run) {
+    // Thorough: deploy and measure (src/thorough); SIGINT/SIGTERM remove every deployment → 130.
+    ThoroughOptions to;
+    to.output_dir = ctx.options.output_dir;
+    to.deployment_timeout_s = ctx.options.deployment_timeout_s;
+    to.decode_granularity = ctx.options.decode_interpolation_granularity;
+    to.top_n = ctx.options.top_n;
+    to.exhaustive = ctx.options.exhaustive;
+    to.deployer = ctx.options.deployer;
+    to.deploy_command = ctx.options.deploy_command;
+    to.emulator_speedup = ctx.options.emulator_speedup;
+    to.kube_api = ctx.options.kube_api;
+    to.kube_token_file = ctx.options.kube_token_file;
+    to.kube_namespace = ctx.options.kube_namespace;
+    if (to.kube_namespace.empty()) {
+      auto ns = ctx.env.env ? ctx.env.env("DGDR_NAMESPACE") : std::nullopt;
+      to.kube_namespace = ns && !ns->empty() ? *ns : "dynamo-sla-profiler";
+    }
+    to.benchmark_client = ctx.options.benchmark_client;
+    to.cancel = InstallInterruptHandler();
+    StatusWriter status(ctx.env.fs, ctx.env.clock, ctx.options.output_dir);
+    auto progress = [&](ThoroughPhase phase, const std::string& message) {
+      status.Write({RunStatus::kRunning, message, std::nullopt,
+                    phase == ThoroughPhase::kSweepingPrefill ? Phase::kSweepingPrefill : Phase::kSweepingDecode, false});
+    };
+    DYPROF_ASSIGN_OR_RETURN(StrategyOutcome outcome,
+                            RunThorough(ctx.spec, mode, to, *ctx.env.fs, *ctx.env.log, progress));
+    Decision d = outcome.decision;
+    ctx.outcome = std::move(outcome);
+    return d;
+  }
   DYPROF_ASSIGN_OR_RETURN(StrategyOutcome outcome, RunStrategy(ctx.spec, mode, so, *ctx.env.fs, *ctx.env.log));
   ctx.env.log->Info(fmt::format("Search finished in {:.1f} ms", outcome.search_ms));
   Decision d = outcome.decision;
@@ -144,6 +177,12 @@ Status WriteReport(DecisionContext& ctx, const Decision& decision, double elapse
 }
 
 void PrintSummary(DecisionContext& ctx, const Decision& decision) {
+  if (ctx.options.summary == SummaryStyle::kNone) return;
+  if (ctx.options.summary == SummaryStyle::kJson) {
+    auto pick = ctx.env.fs->ReadFile(JoinPath(ctx.options.output_dir, "pick.json"));
+    std::cout << (pick.ok() ? *pick : decision.pick_json.dump(2) + "\n") << std::flush;
+    return;
+  }
   std::string out;
   const auto& spec = ctx.spec;
   out += fmt::format("\n  Model: {}  GPUs: {} x {}  ISL/OSL: {}/{}\n", spec.model,

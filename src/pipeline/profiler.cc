@@ -179,6 +179,7 @@ class Pipeline {
   void Update(RunStatus s, const std::string& message, Phase phase) {
     phase_ = phase;
     env_.log->Info(message);
+    if (env_.progress) env_.progress(message, env_.clock->MonotonicSeconds() - start_s_);
     Status st = status_.Write({s, message, std::nullopt, phase, false});
     if (!st.ok()) env_.log->Warn("cannot write status file: " + st.message());
   }

@@ -13,6 +13,9 @@
 
 namespace dyprof {
 
+// What the profile prints on stdout at the end.
+enum class SummaryStyle { kTable, kJson, kNone };
+
 struct ProfileOptions {
   std::string output_dir = "profiling_results";
   int deployment_timeout_s = 3600;
@@ -21,6 +24,7 @@ struct ProfileOptions {
   bool dry_run = false;
   std::string dgd_api_version = "v1beta1";  // "v1beta1" | "v1alpha1"
   int top_n = 5;
+  SummaryStyle summary = SummaryStyle::kTable;
   // Hardware the operator would discover; fill a whole-DGDR input's missing hardware fields.
   std::optional<std::string> gpu_sku;
   std::optional<int> num_gpus_per_node;
@@ -45,6 +49,9 @@ struct ProfileEnv {
   const Clock* clock = nullptr;
   Logger* log = nullptr;
   EnvLookup env;
+  // Called at every phase change with the phase message and seconds since the start (the CLI
+  // prints a progress line on a terminal). May be empty.
+  std::function<void(const std::string& message, double elapsed_s)> progress;
 };
 
 // Runs a whole profile for the --config value. Writes profiler_status.yaml at every phase (failed

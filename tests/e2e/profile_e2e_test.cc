@@ -28,8 +28,13 @@ const char* kReferenceSpecs[] = {
 TEST(ProfileE2E, EveryReferenceExampleSpecSucceeds) {
   for (const char* name : kReferenceSpecs) {
     TempDir dir;
+    // Thorough specs deploy emulators on loopback: fast and small so the suite stays short.
     RunResult r = RunProfiler({"--config", SourcePath(std::string("tests/specs/reference/") + name), "--output-dir",
-                               dir.File("out")},
+                               dir.File("out"), "--emulator-speedup", "1000", "--decode-interpolation-granularity",
+                               "3", "--deploy-command",
+                               "{self} emulate --model {model} --system {system} --backend {backend} --tp {tp} "
+                               "--dp {dp} --moe-tp {moe_tp} --moe-ep {moe_ep} --port {port} --speedup {speedup} "
+                               "--http-threads 64 --kv-tokens 20000"},
                               ".", {"DGDR_NAME=e2e"});
     EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.stderr_text;
     Json status = ReadYaml(dir.File("out/profiler_status.yaml"));

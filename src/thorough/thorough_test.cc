@@ -1,0 +1,292 @@
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "common/file_system.h"
+#include "thorough/bench.h"
+#include "thorough/deployer.h"
+#include "thorough/emulator.h"
+#include "thorough/kube.h"
+#include "thorough/kv_log.h"
+#include "thorough/sse.h"
+#include "thorough/stats.h"
+#include "thorough/thorough.h"
+
+namespace dyprof {
+namespace {
+
+TEST(Sse, SplitsEventsAcrossArbitraryChunks) {
+  std::string stream = "data: {\"a\":1}\n\n: comment\r\ndata: x\r\ndata: y\r\n\r\nevent: e\ndata: [DONE]\n\n";
+  for (size_t step : {1u, 3u, 7u, 1000u}) {
+    SseParser p;
+    std::vector<std::string> events;
+    for (size_t i = 0; i < stream.size(); i += step)
+      p.Feed(std::string_view(stream).substr(i, step), [&](const std::string& d) { events.push_back(d); });
+    ASSERT_EQ(events.size(), 3u) << step;
+    EXPECT_EQ(events[0], "{\"a\":1}");
+    EXPECT_EQ(events[1], "x\ny");
+    EXPECT_EQ(events[2], "[DONE]");
+  }
+}
+
+TEST(Stats, PercentilesInterpolateLikeNumpy) {
+  std::vector<double> v = {1, 2, 3, 4};
+  EXPECT_DOUBLE_EQ(Percentile(v, 50), 2.5);
+  EXPECT_DOUBLE_EQ(Percentile(v, 90), 3.7);
+  EXPECT_DOUBLE_EQ(Percentile(v, 0), 1);
+  EXPECT_DOUBLE_EQ(Percentile(v, 100), 4);
+  EXPECT_DOUBLE_EQ(Percentile({}, 50), 0);
+  MetricSummary s = Summarize({10, 20, 30});
+  EXPECT_DOUBLE_EQ(s.avg, 20);
+  EXPECT_DOUBLE_EQ(s.p99, 29.8);
+  EXPECT_EQ(s.ToJson("ms")["unit"], "ms");
+}
+
+TEST(Bench, SummaryUsesAiperfDefinitions) {
+  BenchConfig c;
+  std::vector<RequestRecord> recs(3);
+  recs[0] = {true, false, "", 0.0, 1.0, 100, 400, 100, 4, 64};
+  recs[1] = {true, false, "", 0.5, 2.0, 200, 500, 100, 4, 64};
+  recs[2].error = "HTTP 500";
+  BenchReport r = SummarizeRecords(c, recs);
+  EXPECT_EQ(r.completed, 2);
+  EXPECT_EQ(r.errors, 1);
+  EXPECT_DOUBLE_EQ(r.ttft.avg, 150);
+  EXPECT_DOUBLE_EQ(r.output_token_throughput, 8 / 2.0);
+  Json j = r.ToAiperfJson();
+  EXPECT_DOUBLE_EQ(*AiperfMetric(j, "time_to_first_token", "avg"), 150);
+  EXPECT_DOUBLE_EQ(*AiperfMetric(j, "output_token_throughput", "avg"), 4);
+  Json body = BuildRequestBody(c, "a b");
+  EXPECT_EQ(body["stream_options"]["include_usage"], true);
+  EXPECT_EQ(body["ignore_eos"], true);
+  EXPECT_EQ(body["min_tokens"], body["max_tokens"]);
+}
+
+TEST(KvLog, ParsesEachBackendsLine) {
+  EXPECT_EQ(ParseKvCapacityFromLog(Backend::kVllm,
+                                   "INFO x\nINFO Maximum concurrency for 40,960 tokens per request: 18.07x\n", 2),
+            static_cast<int64_t>(40960 * 18.07) * 2);
+  EXPECT_EQ(ParseKvCapacityFromLog(Backend::kSglang, "KV Cache is allocated. #tokens: 123456, K size: 1 GB", 4),
+            123456 * 4);
+  EXPECT_EQ(ParseKvCapacityFromLog(Backend::kTrtllm,
+                                   "[TensorRT-LLM][INFO] Allocated 10.00 GiB for max tokens in paged KV cache (98304).", 0),
+            98304);
+  EXPECT_EQ(ParseKvCapacityFromLog(Backend::kVllm, "nothing here", 1), 0);
+  // The emulator's lines round-trip.
+  for (Backend b : {Backend::kVllm, Backend::kSglang, Backend::kTrtllm}) {
+    int64_t got = ParseKvCapacityFromLog(b, KvCapacityLogLine(b, 500000, 40960, 12.5), 1);
+    EXPECT_GE(got, 500000) << BackendName(b);
+    EXPECT_LE(got, 500000 + 410) << BackendName(b);
+  }
+}
+
+TEST(KvLog, DecodeSweepFollowsReference) {
+  EXPECT_EQ(DecodeConcurrencySweep(1, 100, 6), (std::vector<int>{1, 20, 40, 60, 80, 100}));
+  EXPECT_EQ(DecodeConcurrencySweep(1, 4, 6), (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(DecodeConcurrencySweep(1, 5000, 2), (std::vector<int>{1, 2000}));
+  EXPECT_TRUE(DecodeConcurrencySweep(1, 0, 6).empty());
+}
+
+TEST(Thorough, RowBuildersAndDepFormula) {
+  ParallelSplit s;
+  s.tp = 2;
+  StageRow p = PrefillRowFromTtft(Backend::kVllm, s, 100, 4000);
+  EXPECT_DOUBLE_EQ(p.seq_per_s, 10);
+  EXPECT_DOUBLE_EQ(p.seq_per_s_per_gpu, 5);
+  StageRow d = DecodeRowFromMeasurement(Backend::kVllm, s, 20, 1000, 64, 500);
+  EXPECT_DOUBLE_EQ(d.seq_per_s, 4);
+  EXPECT_DOUBLE_EQ(d.tokens_per_s_per_user, 50);
+  EXPECT_DOUBLE_EQ(DepPrefillTtft(400, 10), (400 - 10 * 4 * 3) / 4.0);
+}
+
+TEST(CommandTemplate, ExpandsPlaceholdersWithoutAShell) {
+  auto argv = ExpandCommandTemplate("vllm serve {model} --tp {tp} --port={port} 'a b;rm -rf /' \"x\\\"y\" $HOME",
+                                    {{"model", "Qwen/Qwen3-32B"}, {"tp", "4"}, {"port", "8000"}});
+  ASSERT_TRUE(argv.ok());
+  EXPECT_EQ(*argv, (std::vector<std::string>{"vllm", "serve", "Qwen/Qwen3-32B", "--tp", "4", "--port=8000",
+                                             "a b;rm -rf /", "x\"y", "$HOME"}));
+  EXPECT_FALSE(ExpandCommandTemplate("x {nope}", {}).ok());
+  EXPECT_FALSE(ExpandCommandTemplate("x 'open", {}).ok());
+  EXPECT_FALSE(ExpandCommandTemplate("  ", {}).ok());
+}
+
+// A stand-in for the API server: DGDs become Ready after `ready_after` GETs (never when < 0).
+class FakeApiServer {
+ public:
+  explicit FakeApiServer(int ready_after) : ready_after_(ready_after) {
+    const std::string base = R"(/apis/nvidia.com/v1alpha1/namespaces/ns1/dynamographdeployments)";
+    srv_.Post(base, [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> l(mu_);
+      auto j = Json::parse(req.body);
+      std::string name = j["metadata"]["name"];
+      objects_[name] = j;
+      gets_[name] = 0;
+      log_.push_back("create " + name + " auth=" + req.get_header_value("Authorization"));
+      res.status = 201;
+      res.set_content(j.dump(), "application/json");
+    });
+    srv_.Get(base + R"(/([a-z0-9-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> l(mu_);
+      std::string name = req.matches[1];
+      if (!objects_.count(name)) {
+        res.status = 404;
+        return;
+      }
+      Json j = objects_[name];
+      if (ready_after_ >= 0 && ++gets_[name] > ready_after_)
+        j["status"] = {{"state", "successful"}, {"conditions", Json::array({{{"type", "Ready"}, {"status", "True"}}})}};
+      else
+        j["status"] = {{"state", "pending"}};
+      log_.push_back("get " + name);
+      res.set_content(j.dump(), "application/json");
+    });
+    srv_.Delete(base + R"(/([a-z0-9-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> l(mu_);
+      std::string name = req.matches[1];
+      log_.push_back("delete " + name);
+      res.status = objects_.erase(name) ? 200 : 404;
+    });
+    srv_.Get("/api/v1/namespaces/ns1/pods", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string sel = req.get_param_value("labelSelector");
+      std::lock_guard<std::mutex> l(mu_);
+      log_.push_back("pods " + sel);
+      Json items = Json::array();
+      if (sel.find("decode") != std::string::npos) items.push_back({{"metadata", {{"name", "pod-d0"}}}});
+      res.set_content(Json{{"items", items}}.dump(), "application/json");
+    });
+    srv_.Get(R"(/api/v1/namespaces/ns1/pods/([a-z0-9-]+)/log)", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("KV Cache is allocated. #tokens: 4242\n", "text/plain");
+    });
+    port_ = srv_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { srv_.listen_after_bind(); });
+  }
+  ~FakeApiServer() {
+    srv_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<std::string> log() {
+    std::lock_guard<std::mutex> l(mu_);
+    return log_;
+  }
+  size_t live() {
+    std::lock_guard<std::mutex> l(mu_);
+    return objects_.size();
+  }
+
+ private:
+  int ready_after_;
+  httplib::Server srv_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::map<std::string, Json> objects_;
+  std::map<std::string, int> gets_;
+  std::vector<std::string> log_;
+};
+
+DeploymentRequest KubeRequest(const std::string& dir) {
+  DeploymentRequest r;
+  r.name = "decode-tp2";
+  r.role = "decode";
+  r.work_dir = dir;
+  r.dgd = {{"spec", {{"services", {{"Frontend", Json::object()}, {"VllmDecodeWorker", Json::object()}}}}}};
+  return r;
+}
+
+TEST(KubeDeployer, CreatePollLogsDelete) {
+  FakeApiServer api(2);
+  HttplibClient http;
+  RestKubeClient kube(&http, api.url(), "tok123");
+  KubeDeployerOptions o;
+  o.ns = "ns1";
+  o.poll_interval_s = 0.02;
+  o.timeout_s = 5;
+  KubeDeployer dep(o, &kube, &http);
+  std::string dir = ::testing::TempDir() + "/kube_ok";
+  DeploymentRequest req = KubeRequest(dir);
+  auto d = dep.Deploy(req, nullptr);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->url, "http://" + d->name + "-frontend.ns1.svc.cluster.local:8000");
+  auto logs = dep.FetchLogs(req, *d);
+  ASSERT_TRUE(logs.ok());
+  EXPECT_EQ(ParseKvCapacityFromLog(Backend::kSglang, *logs, 1), 4242);
+  PosixFileSystem fs;
+  EXPECT_TRUE(fs.IsFile(dir + "/" + d->name + "/vllmdecodeworker/0.log"));
+  ASSERT_TRUE(dep.Remove(*d).ok());
+  EXPECT_EQ(api.live(), 0u);
+  auto log = api.log();
+  ASSERT_GE(log.size(), 5u);
+  EXPECT_EQ(log.front(), "create " + d->name + " auth=Bearer tok123");
+  EXPECT_EQ(std::count(log.begin(), log.end(), "get " + d->name), 3);
+  EXPECT_EQ(log.back(), "delete " + d->name);
+}
+
+TEST(KubeDeployer, TimeoutDeletesTheDeployment) {
+  FakeApiServer api(-1);
+  HttplibClient http;
+  RestKubeClient kube(&http, api.url(), "");
+  KubeDeployerOptions o;
+  o.ns = "ns1";
+  o.poll_interval_s = 0.02;
+  o.timeout_s = 0.2;
+  KubeDeployer dep(o, &kube, &http);
+  auto d = dep.Deploy(KubeRequest(::testing::TempDir() + "/kube_to"), nullptr);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kTimeout);
+  EXPECT_EQ(api.live(), 0u);
+  EXPECT_EQ(api.log().back().rfind("delete ", 0), 0u);
+}
+
+TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
+  PosixFileSystem fs;
+  EmulatorOptions o;
+  o.model = "Qwen/Qwen3-32B";
+  o.split.tp = 2;
+  o.port = 0;
+  o.speedup = 4;
+  o.http_threads = 64;
+  auto emu = Emulator::Create(o, fs);
+  ASSERT_TRUE(emu.ok()) << emu.status().message();
+  auto port = (*emu)->Bind();
+  ASSERT_TRUE(port.ok());
+  std::thread serve([&] { (*emu)->Serve(); });
+  HttplibClient http;
+  BenchConfig c;
+  c.url = "http://127.0.0.1:" + std::to_string(*port);
+  c.model = o.model;
+  c.isl = 256;
+  c.osl = 24;
+  c.concurrency = 4;
+  c.requests = 12;
+  c.time_scale = o.speedup;
+  auto rep = RunBench(c, http);
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->completed, 12);
+  EXPECT_EQ(rep->prompt_tokens.avg, 256);
+  EXPECT_EQ(rep->output_tokens.avg, 24);
+  EmulatorStats s = (*emu)->Stats();
+  EXPECT_EQ(s.finished, 12);
+  EXPECT_NEAR(rep->ttft.avg, s.avg_ttft_ms, 0.05 * s.avg_ttft_ms);
+  EXPECT_NEAR(rep->itl.avg, s.avg_itl_ms, 0.05 * s.avg_itl_ms);
+  // The completions endpoint and an unreachable server are handled too.
+  c.endpoint = "completions";
+  c.requests = 2;
+  EXPECT_EQ(RunBench(c, http)->completed, 2);
+  (*emu)->Stop();
+  serve.join();
+  c.requests = 3;
+  auto down = RunBench(c, http);
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->completed, 0);
+  EXPECT_EQ(down->errors + down->timeouts, 3);
+}
+
+}  // namespace
+}  // namespace dyprof

@@ -1,0 +1,149 @@
+// Thorough mode end to end: the real binary deploys emulator processes on loopback with the local
+// deployer, measures them and picks; an emulator killed mid-run marks its candidate failed; SIGTERM
+// removes every started process and exits 130.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e_util.h"
+
+namespace dyprof::testing {
+namespace {
+
+const char* kSpec = R"(model: "Qwen/Qwen3-32B"
+backend: vllm
+image: "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.3.1"
+hardware: {gpuSku: h200_sxm, totalGpus: 8, numGpusPerNode: 8}
+workload: {isl: 64, osl: 8}
+sla: {ttft: 2000.0, itl: 50.0}
+searchStrategy: thorough
+)";
+
+std::vector<std::string> Args(const TempDir& dir, int kv_tokens, double speedup) {
+  std::ofstream(dir.File("spec.yaml")) << kSpec;
+  return {"--config", dir.File("spec.yaml"), "--output-dir", dir.File("out"), "--emulator-speedup",
+          std::to_string(speedup), "--decode-interpolation-granularity", "3", "--deployment-timeout", "30",
+          "--deploy-command",
+          "{self} emulate --model {model} --system {system} --backend {backend} --tp {tp} --port {port} "
+          "--speedup {speedup} --http-threads 64 --kv-tokens " + std::to_string(kv_tokens)};
+}
+
+// Starts the profiler without waiting.
+pid_t Spawn(const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("DGDR_NAME", "th", 1);
+    std::vector<char*> argv{const_cast<char*>(DYPROF_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execv(DYPROF_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int WaitExit(pid_t pid, double timeout_s) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < end) {
+    int st = 0;
+    if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+// Waits for {out}/{work}/deployment.json and returns the emulator pid in it.
+int WaitDeploymentPid(const std::string& path, double timeout_s) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (std::chrono::steady_clock::now() < end) {
+    std::string text = ReadFileOrEmpty(path);
+    if (!text.empty()) {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (j.is_object() && j.contains("pid")) return j["pid"].get<int>();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return -1;
+}
+
+bool ProcessGone(int pid) { return kill(pid, 0) != 0 || ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/stat").find(") Z") != std::string::npos; }
+
+TEST(ThoroughE2e, LocalDeployerProducesDgdMeasuredRowsAndPick) {
+  TempDir dir;
+  RunResult r = RunProfiler(Args(dir, 2000, 50), dir.path(), {"DGDR_NAME=th"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_NE(ReadFileOrEmpty(dir.File("out/final_config.yaml")).find("DynamoGraphDeployment"), std::string::npos);
+  auto pick = nlohmann::json::parse(ReadFileOrEmpty(dir.File("out/pick.json")));
+  EXPECT_EQ(pick["search_strategy"], "thorough");
+  EXPECT_EQ(pick["chosen"]["measured"], true);
+  EXPECT_GT(pick["thorough"]["skipped"].get<int>(), 0);
+  auto summary = nlohmann::json::parse(ReadFileOrEmpty(dir.File("out/thorough_candidates.json")));
+  int measured = 0;
+  for (const auto& c : summary["results"])
+    if (c["status"] == "measured") {
+      ++measured;
+      EXPECT_FALSE(c["rows"].empty());
+    }
+  EXPECT_EQ(measured, summary["deployed"].get<int>());
+  EXPECT_TRUE(Exists(dir.File("out/prefill_1gpus_tp1/aiperf_isl64/profile_export_aiperf.json")));
+  EXPECT_TRUE(Exists(dir.File("out/decode_1gpus_tp1/result.json")));
+  EXPECT_NE(ReadFileOrEmpty(dir.File("out/candidates.csv")).find("disagg"), std::string::npos);
+  // --exhaustive deploys every candidate.
+  TempDir all;
+  auto args = Args(all, 2000, 50);
+  args.push_back("--exhaustive");
+  r = RunProfiler(args, all.path(), {"DGDR_NAME=th"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  auto s2 = nlohmann::json::parse(ReadFileOrEmpty(all.File("out/thorough_candidates.json")));
+  EXPECT_EQ(s2["skipped"], 0);
+  EXPECT_GT(s2["deployed"].get<int>(), summary["deployed"].get<int>());
+}
+
+TEST(ThoroughE2e, KilledEmulatorMarksCandidateFailedAndProfileFinishes) {
+  TempDir dir;
+  pid_t prof = Spawn(Args(dir, 20000, 5));  // larger KV and less speedup: a longer decode sweep
+  int emu = WaitDeploymentPid(dir.File("out/decode_1gpus_tp1/deployment.json"), 60);
+  ASSERT_GT(emu, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(emu, SIGKILL);
+  ASSERT_EQ(WaitExit(prof, 120), 0);
+  auto summary = nlohmann::json::parse(ReadFileOrEmpty(dir.File("out/thorough_candidates.json")));
+  bool found = false;
+  for (const auto& c : summary["results"])
+    if (c["role"] == "decode" && c["label"] == "tp1") {
+      found = true;
+      EXPECT_EQ(c["status"], "failed");
+      EXPECT_TRUE(c["rows"].empty());
+    }
+  EXPECT_TRUE(found);
+  EXPECT_GE(summary["failed"].get<int>(), 1);
+  EXPECT_TRUE(Exists(dir.File("out/final_config.yaml")));
+}
+
+TEST(ThoroughE2e, SigtermRemovesEveryProcessAndExits130) {
+  TempDir dir;
+  pid_t prof = Spawn(Args(dir, 20000, 5));
+  int emu = WaitDeploymentPid(dir.File("out/decode_1gpus_tp1/deployment.json"), 60);
+  ASSERT_GT(emu, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(prof, SIGTERM);
+  EXPECT_EQ(WaitExit(prof, 30), 130);
+  EXPECT_TRUE(ProcessGone(emu));
+  EXPECT_NE(ReadFileOrEmpty(dir.File("out/profiler_status.yaml")).find("status: failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dyprof::testing
