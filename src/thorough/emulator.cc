@@ -30,10 +30,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-double SecondsSince(SteadyClock::time_point t0) {
-  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
-}
-
 // One request in the scheduler. Guarded by its own mutex for the token stream; scheduler fields by
 // the scheduler mutex.
 struct Seq {
