@@ -5,6 +5,8 @@ PKGS=(cmake g++ make pkg-config
       libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
       libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
       python3 python3-yaml python3-jsonschema python3-numpy)
+# --with-browser adds headless Chromium for the report screenshot test (CI uses it).
+if [ "${1:-}" = "--with-browser" ]; then PKGS+=(chromium); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

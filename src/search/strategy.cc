@@ -335,6 +335,11 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
 
   const ConfigRow& c = *out.chosen;
   WarnUnachievable(c, sla, out.warnings);
+  if (mode == PickingMode::kAutoscale && c.num_total_gpus > total_gpus)
+    out.warnings.push_back(fmt::format(
+        "One prefill plus one decode engine of the autoscale pick need {} GPUs, more than the budget of {}; the "
+        "planner cannot start both within the budget.",
+        c.num_total_gpus, total_gpus));
   if (mode == PickingMode::kLoadMatch && c.total_gpus_needed > total_gpus)
     out.warnings.push_back(fmt::format(
         "Load target requires {} GPUs but only {} available. Consider adding more GPUs or reducing the load target.",
