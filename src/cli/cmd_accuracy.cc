@@ -11,12 +11,17 @@
 #include "perf/accuracy.h"
 #include "perf/batch.h"
 #include "perf/csv.h"
+#include "sim/estimate.h"
 
 namespace dyprof {
 namespace {
 
 struct AccuracyFlags {
   std::string silicon, latency_model = "dyprof", perf_db, errors_csv;
+  int requests_per_user = 0, warmup_per_user = -1;
+  double prefill_scale = -1, decode_scale = -1, overhead_ms = -1;
+  int statistic = 0;
+  double spread = -1;
 };
 
 int RunAccuracy(const AccuracyFlags& f) {
@@ -34,6 +39,17 @@ int RunAccuracy(const AccuracyFlags& f) {
   PerfOptions opts;
   if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
   BatchEstimator est(&fs, opts, f.perf_db);
+  if (f.latency_model == "des") {
+    SimOptions so;
+    so.requests_per_user = f.requests_per_user;
+    so.warmup_per_user = f.warmup_per_user;
+    so.prefill_scale = f.prefill_scale;
+    so.decode_scale = f.decode_scale;
+    so.request_overhead_ms = f.overhead_ms;
+    so.statistic = f.statistic;
+    if (f.spread >= 0) so.isl_spread = so.osl_spread = f.spread;
+    est.set_runner([so](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, so); });
+  }
   std::vector<AccuracyRow> rows;
   std::string per_row = CsvLine({"id", "system", "backend", "mode", "status", "meas_ttft_ms", "pred_ttft_ms",
                                  "meas_tpot_ms", "pred_tpot_ms", "error"});
@@ -84,8 +100,16 @@ CommandRegistrar AccuracyCommand() {
     auto* app = parent.add_subcommand("accuracy", "Predict silicon-format rows and report error per system/backend/mode");
     auto f = std::make_shared<AccuracyFlags>();
     app->add_option("--silicon", f->silicon, "Measured rows (columns of data/silicon/train.csv)")->required();
-    app->add_option("--latency-model", f->latency_model, "Serving composition: dyprof (default) or aic")
-        ->capture_default_str()->check(CLI::IsMember({"dyprof", "aic"}));
+    app->add_option("--latency-model", f->latency_model,
+                    "dyprof/analytic (closed form, default), des (scheduler simulation; not yet the default: see docs/accuracy.md) or aic")
+        ->capture_default_str()->check(CLI::IsMember({"des", "analytic", "dyprof", "aic"}));
+    app->add_option("--requests-per-user", f->requests_per_user, "des: measured requests per benchmark user (0 = auto)");
+    app->add_option("--warmup-per-user", f->warmup_per_user, "des: warm-up requests per user, dropped (-1 = default)");
+    app->add_option("--sim-prefill-scale", f->prefill_scale, "des: override the fitted prefill-step multiplier (refits)");
+    app->add_option("--sim-decode-scale", f->decode_scale, "des: override the fitted decode-step multiplier (refits)");
+    app->add_option("--sim-spread", f->spread, "des: uniform ±fraction of ISL and OSL per request (refits)");
+    app->add_option("--sim-statistic", f->statistic, "des: 0 = default, 1 = mean, 2 = median (refits)");
+    app->add_option("--sim-overhead-ms", f->overhead_ms, "des: override the per-request client overhead (refits)");
     app->add_option("--perf-db", f->perf_db, "Directory of measured kernel tables (perfdb layout) to interpolate");
     app->add_option("--rows-out", f->errors_csv, "Also write per-row predictions and status to this CSV");
     return {app, [f]() { return RunAccuracy(*f); }};

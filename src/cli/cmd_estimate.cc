@@ -16,6 +16,7 @@
 #include "perf/csv.h"
 #include "perf/engine.h"
 #include "perf/perf_db.h"
+#include "sim/estimate.h"
 
 namespace dyprof {
 namespace {
@@ -35,9 +36,11 @@ struct SplitFlags {
 struct EstimateFlags {
   std::string model, system, backend = "vllm", mode = "agg", quant, kv_quant, moe_quant, backend_version;
   std::string from_csv, out, perf_db, format = "table", latency_model = "dyprof";
+  int requests_per_user = 0, warmup_per_user = -1;
+  double arrival_rate = 0;
   int isl = 4000, osl = 1000, concurrency = 0, batch_size = 0, max_num_tokens = 0;
   SplitFlags split, prefill, decode;
-  int prefill_batch = 1, prefill_workers = 1, decode_batch = 0, decode_workers = 1;
+  int prefill_batch = 1, prefill_workers = 0, decode_batch = 0, decode_workers = 0;  // workers 0 = derive (des) / 1
   bool detail = false;
 };
 
@@ -103,6 +106,12 @@ int RunBatch(const EstimateFlags& f) {
   PerfOptions opts;
   if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
   BatchEstimator est(&fs, opts, f.perf_db);
+  if (f.latency_model == "des") {
+    SimOptions so;
+    so.requests_per_user = f.requests_per_user;
+    so.warmup_per_user = f.warmup_per_user;
+    est.set_runner([so](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, so); });
+  }
   std::string out = CsvLine({"id", "pred_ttft_ms", "pred_tpot_ms", "status", "error"});
   int ok = 0, n = 0;
   for (size_t i = 0; i < table->num_rows(); ++i) {
@@ -201,13 +210,13 @@ int RunSingle(const EstimateFlags& f) {
     r.disagg.prefill_split = f.prefill.ToSplit(moe);
     r.disagg.decode_split = f.decode.ToSplit(moe);
     r.disagg.prefill_batch = f.prefill_batch;
-    r.disagg.prefill_workers = f.prefill_workers;
-    r.disagg.decode_workers = f.decode_workers;
+    r.disagg.prefill_workers = std::max(1, f.prefill_workers);
+    r.disagg.decode_workers = std::max(1, f.decode_workers);
     r.concurrency = f.concurrency;
     int db = f.decode_batch > 0 ? f.decode_batch : (f.batch_size > 0 ? f.batch_size : 0);
     if (db <= 0 && f.concurrency > 0) {
       db = static_cast<int>(std::ceil(static_cast<double>(f.concurrency) /
-                                      (f.decode_workers * r.disagg.decode_split.dp)));
+                                      (r.disagg.decode_workers * r.disagg.decode_split.dp)));
     }
     r.disagg.decode_batch = std::max(db, 1);
     mem_split = r.disagg.decode_split;
@@ -226,7 +235,14 @@ int RunSingle(const EstimateFlags& f) {
     breakdown_split = r.split;
     breakdown_batch = r.batch;
   }
-  auto metrics = RunEstimate(*engine, r);
+  const bool des = f.latency_model == "des" && *mode != ServingMode::kStatic;
+  SimResult sim;
+  SimOptions so;
+  so.requests_per_user = f.requests_per_user;
+  so.warmup_per_user = f.warmup_per_user;
+  so.rate_rps = f.arrival_rate;
+  if (*mode == ServingMode::kDisagg && des) r.disagg_workers_known = f.decode_workers > 0 && f.prefill_workers > 0;
+  auto metrics = des ? RunEstimateDes(*engine, r, so, &sim) : RunEstimate(*engine, r);
   if (!metrics.ok()) {
     std::cerr << "error: " << metrics.status().message() << "\n";
     return 1;
@@ -244,6 +260,24 @@ int RunSingle(const EstimateFlags& f) {
   if (d_ops.ok()) decode_ops = *d_ops;
 
   Json j = MetricsJson(*metrics);
+  j["latency_model"] = des ? "des" : (f.latency_model == "aic" ? "aic" : "analytic");
+  if (des) {
+    auto dist = [](const Dist& d) { return Json{{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}}; };
+    j["simulation"] = Json{{"ttft_ms", dist(sim.ttft_ms)},
+                           {"itl_ms", dist(sim.itl_ms)},
+                           {"tpot_ms", dist(sim.tpot_ms)},
+                           {"e2e_ms", dist(sim.e2e_ms)},
+                           {"queue_ms", dist(sim.queue_ms)},
+                           {"achieved_concurrency", sim.achieved_concurrency},
+                           {"requests_measured", sim.requests_measured},
+                           {"preemptions", sim.preemptions},
+                           {"mean_decode_batch", sim.mean_decode_batch}};
+    if (*mode == ServingMode::kDisagg) {
+      j["prefill_workers"] = sim.prefill_workers;
+      j["decode_workers"] = sim.decode_workers;
+      j["simulation"]["kv_transfer_ms"] = sim.kv_transfer_ms;
+    }
+  }
   j["model"] = arch.hf_id;
   j["system"] = system->name;
   j["backend"] = BackendName(*backend);
@@ -299,6 +333,20 @@ int RunSingle(const EstimateFlags& f) {
                        (mem->NonKvBytes() + std::max(mem->kv_pool_bytes, 0.0)) / (1024.0 * 1024 * 1024),
                        mem->weights_bytes / (1024.0 * 1024 * 1024), mem->fits ? "" : "  DOES NOT FIT: " + mem->overflow);
   }
+  if (des) {
+    auto row = [](const char* name, const Dist& d) {
+      return fmt::format("  {:<10} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}\n", name, d.mean, d.p50, d.p90, d.p99);
+    };
+    out += fmt::format("\nscheduler simulation ({} requests measured, achieved concurrency {:.1f}, {} preemptions)\n",
+                       sim.requests_measured, sim.achieved_concurrency, sim.preemptions);
+    out += fmt::format("  {:<10} {:>10} {:>10} {:>10} {:>10}\n", "ms", "mean", "p50", "p90", "p99");
+    out += row("ttft", sim.ttft_ms) + row("itl", sim.itl_ms) + row("tpot", sim.tpot_ms) + row("e2e", sim.e2e_ms) +
+           row("queue", sim.queue_ms);
+    if (*mode == ServingMode::kDisagg) {
+      out += fmt::format("  workers    {}P{}D, kv transfer {:.2f} ms\n", sim.prefill_workers, sim.decode_workers,
+                         sim.kv_transfer_ms);
+    }
+  }
   if (f.detail) {
     for (const auto* ops : {&prefill_ops, &decode_ops}) {
       out += ops == &prefill_ops ? "\nprefill step ops (ms)\n" : "\ndecode step ops (ms)\n";
@@ -334,12 +382,16 @@ CommandRegistrar EstimateCommand() {
     AddSplitFlags(app, f->prefill, "prefill-", "disagg prefill worker: ");
     AddSplitFlags(app, f->decode, "decode-", "disagg decode worker: ");
     app->add_option("--prefill-batch-size", f->prefill_batch, "disagg: batch per prefill worker")->capture_default_str();
-    app->add_option("--prefill-workers", f->prefill_workers, "disagg: prefill workers")->capture_default_str();
+    app->add_option("--prefill-workers", f->prefill_workers, "disagg: prefill workers (default: derived by rate matching under des, else 1)");
     app->add_option("--decode-batch-size", f->decode_batch, "disagg: batch per decode DP rank (default from --concurrency)");
-    app->add_option("--decode-workers", f->decode_workers, "disagg: decode workers")->capture_default_str();
+    app->add_option("--decode-workers", f->decode_workers, "disagg: decode workers (default: derived under des, else 1)");
     app->add_option("--perf-db", f->perf_db, "Directory of measured kernel tables (perfdb layout) to interpolate");
-    app->add_option("--latency-model", f->latency_model, "Serving composition: dyprof (default) or aic")
-        ->capture_default_str()->check(CLI::IsMember({"dyprof", "aic"}));
+    app->add_option("--latency-model", f->latency_model,
+                    "dyprof/analytic (closed form, default), des (scheduler simulation; not yet the default: see docs/accuracy.md) or aic")
+        ->capture_default_str()->check(CLI::IsMember({"des", "analytic", "dyprof", "aic"}));
+    app->add_option("--requests-per-user", f->requests_per_user, "des: measured requests per benchmark user (0 = auto)");
+    app->add_option("--warmup-per-user", f->warmup_per_user, "des: warm-up requests per user, dropped (-1 = default)");
+    app->add_option("--arrival-rate", f->arrival_rate, "des: Poisson arrivals at this rate (req/s) instead of a closed loop");
     app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
     app->add_option("--from-csv", f->from_csv, "Silicon-format rows to predict (columns of data/silicon/train.csv)");

@@ -143,6 +143,7 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
     r.disagg.prefill_batch = Or1(pb);
     r.disagg.prefill_workers = Or1(pw);
     r.disagg.decode_workers = Or1(dw);
+    r.disagg_workers_known = pw && *pw >= 1 && dw && *dw >= 1;
     const int ddp = r.disagg.decode_split.dp;
     if (conc) {
       r.concurrency = *conc;
@@ -247,7 +248,7 @@ EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
     out.error = "weights exceed the GPU memory";
     return out;
   }
-  auto m = RunEstimate(e, r);
+  auto m = runner_ ? runner_(e, r) : RunEstimate(e, r);
   if (!m.ok()) {
     out.status = m.status().code() == StatusCode::kUnsupported ? EstimateStatus::kUnsupported : EstimateStatus::kError;
     out.error = m.status().message();

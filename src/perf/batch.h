@@ -11,6 +11,7 @@
 //   quant          gemm_quant_mode / moe_quant_mode override the checkpoint's formats when set
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,7 @@ struct EstimateRequest {
   int batch = 0;         // static: batch per DP rank; agg: 0 → concurrency
   double concurrency = 0;  // agg: per engine; disagg: whole deployment (0 = unknown)
   DisaggConfig disagg;
+  bool disagg_workers_known = true;  // false: a silicon row without worker counts (defaults of 1 above)
   int max_num_tokens = 0;  // 0 → backend default
   std::optional<Quant> gemm_quant, moe_quant, kv_quant;
   // Measured values (silicon rows); NaN when absent.
@@ -69,6 +71,9 @@ class BatchEstimator {
   BatchEstimator(const FileSystem* fs, PerfOptions options, std::string perf_db_dir = "")
       : fs_(fs), options_(std::move(options)), perf_db_dir_(std::move(perf_db_dir)) {}
   EstimateOutcome Predict(const EstimateRequest& r);
+  // Replaces RunEstimate for the prediction (the scheduler simulation, sim/estimate.h).
+  using Runner = std::function<Result<Metrics>(const PerfEngine&, const EstimateRequest&)>;
+  void set_runner(Runner runner) { runner_ = std::move(runner); }
   // The engine for a request (created on first use).
   Result<const PerfEngine*> EngineFor(const EstimateRequest& r);
 
@@ -76,6 +81,7 @@ class BatchEstimator {
   const FileSystem* fs_;
   PerfOptions options_;
   std::string perf_db_dir_;
+  Runner runner_;
   std::map<std::string, Result<ModelArch>> models_;
   std::map<std::string, std::unique_ptr<Result<PerfEngine>>> engines_;
 };

@@ -1,0 +1,41 @@
+#include "sim/estimate.h"
+
+#include <cmath>
+
+namespace dyprof {
+namespace {
+bool Median(const PerfEngine& e, const SimOptions& o) {
+  return o.statistic == 0 ? SimDefaults::For(e.backend()).median : o.statistic == 2;
+}
+}  // namespace
+
+Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& r, const SimOptions& options,
+                               SimResult* sim) {
+  switch (r.mode) {
+    case ServingMode::kStatic: return RunEstimate(engine, r);
+    case ServingMode::kAgg: {
+      DYPROF_RETURN_IF_ERROR(engine.CheckSplit(r.split));
+      int conc = r.concurrency > 0 ? static_cast<int>(std::lround(r.concurrency)) : r.batch * r.split.dp;
+      DYPROF_ASSIGN_OR_RETURN(SimResult s,
+                              SimulateAgg(engine, r.split, std::max(conc, 1), r.isl, r.osl, r.max_num_tokens, options));
+      if (sim) *sim = s;
+      return s.ToMetrics(r.osl, r.split.NumGpus(), Median(engine, options));
+    }
+    case ServingMode::kDisagg: {
+      DisaggConfig c = r.disagg;
+      const int conc = std::max(1, static_cast<int>(std::lround(r.concurrency > 0 ? r.concurrency : 1)));
+      if (!r.disagg_workers_known) {
+        DYPROF_ASSIGN_OR_RETURN(WorkerCounts w, DeriveWorkerCounts(engine, c, conc, r.isl, r.osl, r.max_num_tokens));
+        c.prefill_workers = w.prefill_workers;
+        c.decode_workers = w.decode_workers;
+      }
+      DYPROF_ASSIGN_OR_RETURN(SimResult s, SimulateDisagg(engine, c, conc, r.isl, r.osl, r.max_num_tokens, options));
+      if (sim) *sim = s;
+      const int gpus = c.prefill_split.NumGpus() * c.prefill_workers + c.decode_split.NumGpus() * c.decode_workers;
+      return s.ToMetrics(r.osl, gpus, Median(engine, options));
+    }
+  }
+  return Status::Internal("unknown mode");
+}
+
+}  // namespace dyprof

@@ -1,0 +1,211 @@
+#include "sim/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace dyprof {
+namespace {
+
+// Step latency: 10 ms per step + 1 ms per prefill token / 100 + 1 ms per decode sequence.
+// Hand-traceable: a 200-token prefill alone takes 12 ms, 4 decodes take 14 ms.
+class FakeCost : public StepCost {
+ public:
+  double StepMs(const StepBatch& b) override {
+    ++calls;
+    return 10.0 + b.prefill_tokens / 100.0 + b.decode_seqs;
+  }
+  int calls = 0;
+};
+
+EngineConfig Cfg(SchedPolicy p, int budget, int64_t kv_blocks = 0, bool ff = false) {
+  EngineConfig c;
+  c.policy = p;
+  c.max_num_tokens = budget;
+  c.kv_blocks = kv_blocks;
+  c.block_size = 16;
+  c.fast_forward = ff;
+  return c;
+}
+
+Workload Closed(int users, int per_user, int isl, int osl) {
+  Workload w;
+  w.users = users;
+  w.requests_per_user = per_user;
+  w.isl = isl;
+  w.osl = osl;
+  return w;
+}
+
+std::string Shape(const StepRecord& s) {
+  return "p" + std::to_string(s.batch.prefill_seqs) + ":" + std::to_string(s.batch.prefill_tokens) + "/d" +
+         std::to_string(s.batch.decode_seqs);
+}
+
+TEST(SchedulerTest, VllmChunkedPrefillDecodeFirstExactSteps) {
+  // Two users, isl 300, osl 3, budget 256: step 1 chunks user A (256), step 2 finishes A (44) and
+  // starts B (212), step 3: A decodes first, B finishes its prompt (88), ...
+  FakeCost cost;
+  SimTrace trace;
+  auto r = SimulateEngine(Cfg(SchedPolicy::kVllm, 256), cost, Closed(2, 1, 300, 3), &trace);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::vector<std::string> got;
+  for (const auto& s : trace.steps) got.push_back(Shape(s));
+  std::vector<std::string> want = {"p1:256/d0", "p2:256/d0", "p1:88/d1", "p0:0/d2", "p0:0/d1"};
+  EXPECT_EQ(got, want);
+  // A: first token at the end of step 2 (12.56 + 12.56 ms), done after step 4.
+  EXPECT_NEAR(trace.steps[0].dur_ms, 12.56, 1e-9);
+  EXPECT_NEAR(trace.steps[2].dur_ms, 10 + 0.88 + 1, 1e-9);
+  EXPECT_EQ(r->requests_measured, 2);
+  EXPECT_EQ(r->tokens_out, 6);
+  EXPECT_EQ(r->tokens_in, 600);
+}
+
+TEST(SchedulerTest, SglangPrefillFirstNoMixedSteps) {
+  // SGLang: the second user's prefill pre-empts the decode of the first; prefill steps carry no
+  // decodes.
+  FakeCost cost;
+  SimTrace trace;
+  auto r = SimulateEngine(Cfg(SchedPolicy::kSglang, 256), cost, Closed(2, 1, 300, 3), &trace);
+  ASSERT_TRUE(r.ok());
+  std::vector<std::string> got;
+  for (const auto& s : trace.steps) got.push_back(Shape(s));
+  std::vector<std::string> want = {"p1:256/d0", "p2:256/d0", "p1:88/d0", "p0:0/d2", "p0:0/d2"};
+  EXPECT_EQ(got, want);
+  for (const auto& s : trace.steps) EXPECT_FALSE(s.batch.prefill_seqs > 0 && s.batch.decode_seqs > 0);
+}
+
+TEST(SchedulerTest, TrtllmWholeContextsOnly) {
+  // TRT-LLM: a context that does not fit the rest of the budget waits for the next step.
+  FakeCost cost;
+  SimTrace trace;
+  auto r = SimulateEngine(Cfg(SchedPolicy::kTrtllm, 500), cost, Closed(2, 1, 300, 3), &trace);
+  ASSERT_TRUE(r.ok());
+  std::vector<std::string> got;
+  for (const auto& s : trace.steps) got.push_back(Shape(s));
+  std::vector<std::string> want = {"p1:300/d0", "p1:300/d1", "p0:0/d2", "p0:0/d1"};
+  EXPECT_EQ(got, want);
+}
+
+TEST(SchedulerTest, VllmPreemptsWhenKvRunsOut) {
+  // 3 users, isl 32 (2 blocks), osl 40: each request needs up to 5 blocks; 12 blocks cannot hold 3.
+  FakeCost cost;
+  SimTrace trace;
+  auto r = SimulateEngine(Cfg(SchedPolicy::kVllm, 512, 12), cost, Closed(3, 2, 32, 40), &trace);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_GT(r->preemptions, 0);
+  for (int64_t used : trace.kv_used) EXPECT_LE(used, 12);
+  EXPECT_LE(r->peak_kv_blocks, 12);
+  EXPECT_EQ(r->tokens_out, 6 * 40);
+  EXPECT_GT(r->prefill_tokens_computed, r->tokens_in);  // recompute after preemption
+}
+
+TEST(SchedulerTest, TrtllmReservesAndNeverPreempts) {
+  FakeCost cost;
+  SimTrace trace;
+  auto r = SimulateEngine(Cfg(SchedPolicy::kTrtllm, 512, 12), cost, Closed(3, 2, 32, 40), &trace);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->preemptions, 0);
+  EXPECT_LE(r->peak_kv_blocks, 12);
+  EXPECT_EQ(r->prefill_tokens_computed, r->tokens_in);
+}
+
+TEST(SchedulerTest, FastForwardIsExact) {
+  for (SchedPolicy p : {SchedPolicy::kVllm, SchedPolicy::kSglang, SchedPolicy::kTrtllm}) {
+    FakeCost a, b;
+    Workload w = Closed(7, 3, 500, 60);
+    auto slow = SimulateEngine(Cfg(p, 1024, 400, false), a, w);
+    auto fast = SimulateEngine(Cfg(p, 1024, 400, true), b, w);
+    ASSERT_TRUE(slow.ok() && fast.ok());
+    EXPECT_NEAR(slow->ttft_ms.mean, fast->ttft_ms.mean, 1e-6) << SchedPolicyName(p);
+    EXPECT_NEAR(slow->e2e_ms.p99, fast->e2e_ms.p99, 1e-6);
+    EXPECT_EQ(slow->steps, fast->steps);
+    EXPECT_EQ(slow->preemptions, fast->preemptions);
+  }
+}
+
+TEST(SchedulerTest, ConservationAndLittlesLaw) {
+  for (SchedPolicy p : {SchedPolicy::kVllm, SchedPolicy::kSglang, SchedPolicy::kTrtllm}) {
+    FakeCost cost;
+    Workload w = Closed(16, 20, 700, 120);
+    w.isl_spread = 0.3;
+    w.osl_spread = 0.3;
+    EngineConfig c = Cfg(p, 2048, 2000, true);
+    c.ranks = 2;
+    auto r = SimulateEngine(c, cost, w);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->requests_total, 16 * 20);
+    EXPECT_EQ(r->requests_measured, 16 * 20);
+    EXPECT_LE(r->peak_kv_blocks, 2000);
+    // Closed loop: achieved concurrency ≈ users (drain at the end lowers it slightly).
+    EXPECT_GT(r->achieved_concurrency, 16 * 0.85) << SchedPolicyName(p);
+    EXPECT_LE(r->achieved_concurrency, 16 + 1e-9);
+    // Little: L = λ · W.
+    EXPECT_NEAR(r->achieved_concurrency, r->request_rate / 1000.0 * r->e2e_ms.mean, 1e-6);
+    EXPECT_LE(r->ttft_ms.p50, r->ttft_ms.p90);
+    EXPECT_LE(r->ttft_ms.p90, r->ttft_ms.p99);
+  }
+}
+
+TEST(SchedulerTest, PoissonWarmupAndQueueing) {
+  FakeCost cost;
+  Workload w;
+  w.isl = 400;
+  w.osl = 50;
+  w.rate_rps = 5;
+  w.num_requests = 300;
+  w.warmup_requests = 50;
+  auto r = SimulateEngine(Cfg(SchedPolicy::kVllm, 1024, 0, true), cost, w);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->requests_measured, 250);
+  EXPECT_NEAR(r->request_rate, 5.0, 1.0);
+  EXPECT_GE(r->queue_ms.mean, 0);
+  // Light load: TTFT close to one prefill step plus the decodes sharing it.
+  EXPECT_LT(r->ttft_ms.p50, 40);
+}
+
+TEST(SchedulerTest, DisaggTransferAndAdmission) {
+  // 1 prefill, 1 decode worker, one user: TTFT = prefill step + transfer; then osl−1 decode steps.
+  FakeCost pc, dc;
+  DisaggEngines d;
+  d.prefill = Cfg(SchedPolicy::kVllm, 1024);
+  d.decode = Cfg(SchedPolicy::kVllm, 1024);
+  d.kv_transfer_ms = 5;
+  Workload w = Closed(1, 1, 300, 4);
+  SimTrace trace;
+  auto r = SimulateDisaggEngines(d, pc, dc, w, &trace);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_NEAR(r->ttft_ms.mean, 13.0 + 5.0, 1e-9);  // 10 + 3 prefill, +5 transfer, first token at admission
+  EXPECT_NEAR(r->e2e_ms.mean, 18.0 + 3 * 11.0, 1e-9);
+  EXPECT_NEAR(r->tpot_ms.mean, 11.0, 1e-9);
+  EXPECT_EQ(r->tokens_out, 4);
+}
+
+TEST(SchedulerTest, DisaggConservationManyWorkers) {
+  FakeCost pc, dc;
+  DisaggEngines d;
+  d.prefill = Cfg(SchedPolicy::kSglang, 2048, 0, true);
+  d.prefill_workers = 2;
+  d.decode = Cfg(SchedPolicy::kTrtllm, 2048, 3000, true);
+  d.decode.ranks = 4;
+  d.decode_workers = 3;
+  d.kv_transfer_ms = 2;
+  Workload w = Closed(50, 6, 900, 80);
+  auto r = SimulateDisaggEngines(d, pc, dc, w);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->tokens_out, 300 * 80);
+  EXPECT_EQ(r->tokens_in, 300 * 900);
+  EXPECT_LE(r->peak_kv_blocks, 3000);
+  EXPECT_NEAR(r->achieved_concurrency, r->request_rate / 1000.0 * r->e2e_ms.mean, 1e-6);
+}
+
+TEST(SchedulerTest, RejectsBadInput) {
+  FakeCost cost;
+  EXPECT_FALSE(SimulateEngine(Cfg(SchedPolicy::kVllm, 0), cost, Closed(1, 1, 10, 10)).ok());
+  EXPECT_FALSE(SimulateEngine(Cfg(SchedPolicy::kVllm, 64), cost, Closed(0, 1, 10, 10)).ok());
+  // One request larger than the KV pool.
+  EXPECT_FALSE(SimulateEngine(Cfg(SchedPolicy::kVllm, 64, 2), cost, Closed(1, 1, 100, 10)).ok());
+}
+
+}  // namespace
+}  // namespace dyprof

@@ -1,0 +1,108 @@
+// Load-aware latency from the scheduler simulation (sim/scheduler.h) with step durations from the
+// performance engine: one aggregated engine or an xPyD disaggregated set, a closed-loop benchmark
+// at a concurrency (or Poisson arrivals), percentiles of TTFT/ITL/E2E. The search re-ranks its top
+// candidates with SimulateAgg / SimulateDisagg; `estimate` and `accuracy` use them by default
+// (--latency-model des). Conventions: docs/perf-model.md "Scheduler simulation".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+
+#include "catalog/parallel.h"
+#include "common/status.h"
+#include "perf/engine.h"
+#include "sim/scheduler.h"
+
+namespace dyprof {
+
+// Benchmark and engine settings of a simulation. Zero / negative = the backend default
+// (SimDefaults::For).
+struct SimOptions {
+  // Closed loop: each of `concurrency` users sends warmup_per_user + requests_per_user requests.
+  // requests_per_user 0 = auto: SimDefaults::requests_per_user, reduced (not below 2) so that the
+  // run has at most max_total_requests requests.
+  int requests_per_user = 0;
+  int warmup_per_user = -1;
+  int max_total_requests = 0;
+  // Open loop instead: Poisson arrivals at rate_rps (requests/s), num_requests in total.
+  double rate_rps = 0;
+  int num_requests = 2000;
+  int warmup_requests = 0;
+  double isl_spread = -1, osl_spread = -1;  // uniform ±fraction (< 0 = SimDefaults)
+  uint64_t seed = 1;
+  int max_num_seqs = 0;                   // running sequences per DP rank
+  int64_t kv_tokens = 0;                  // per DP rank; 0 = the memory model; < 0 = unlimited
+  double request_overhead_ms = -1;        // client/HTTP/tokenizer time in TTFT and E2E
+  std::optional<SchedPolicy> policy;      // default: the engine's backend
+  bool fast_forward = true;
+  // Multipliers on the modelled step latency (< 0 = SimDefaults): the prefill part of a step (its
+  // latency minus that of its decodes alone) and the decode part.
+  double prefill_scale = -1, decode_scale = -1;
+  // Which statistic Metrics carries (RunEstimateDes): 0 = SimDefaults, 1 = mean, 2 = median.
+  int statistic = 0;
+};
+
+// Per-backend defaults of the simulation (docs/perf-model.md, "fitted constants").
+struct SimDefaults {
+  int max_num_seqs = 1024;
+  int requests_per_user = 10;
+  int warmup_per_user = 0;
+  int max_total_requests = 4000;
+  double request_overhead_ms = 10;
+  double prefill_scale = 1.0, decode_scale = 1.0;
+  bool median = false;
+  // ±5 % uniform ISL/OSL jitter: breaks the lock-step waves a perfectly deterministic closed loop
+  // keeps forever (real clients, networks and tokenizers jitter); the mean lengths are unchanged.
+  double spread = 0.05;
+  static SimDefaults For(Backend b);
+};
+
+// PerfEngine::StepLatencyMs for one split, cached by quantised shape: token counts and context
+// lengths above 64 fall into log-spaced buckets 2.2 % wide (sequence counts are exact).
+class PerfStepCost : public StepCost {
+ public:
+  PerfStepCost(const PerfEngine& engine, const ParallelSplit& split, double prefill_scale = 1.0,
+               double decode_scale = 1.0)
+      : engine_(engine), split_(split), prefill_scale_(prefill_scale), decode_scale_(decode_scale) {}
+  double StepMs(const StepBatch& b) override;
+  const Status& status() const { return status_; }
+  size_t cache_size() const { return cache_.size(); }
+
+ private:
+  const PerfEngine& engine_;
+  ParallelSplit split_;
+  double prefill_scale_, decode_scale_;
+  Status status_;
+  std::unordered_map<uint64_t, double> cache_;
+};
+
+// One aggregated engine at `concurrency` closed-loop users (all DP ranks together).
+// max_num_tokens <= 0: the backend's default token budget.
+Result<SimResult> SimulateAgg(const PerfEngine& engine, const ParallelSplit& split, int concurrency, int isl,
+                              int osl, int max_num_tokens = 0, const SimOptions& options = {});
+
+// An xPyD deployment (config's splits and worker counts; batch sizes are not used: the schedulers
+// form the batches) at `concurrency` closed-loop users.
+Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& config, int concurrency, int isl,
+                                 int osl, int max_num_tokens = 0, const SimOptions& options = {});
+
+// KV-cache transfer time of one request from a prefill to a decode worker: isl × KV bytes per
+// token of the whole model over the link (NVLink when the whole deployment sits in one NVLink
+// domain, else the inter-node network) with the prefill worker's GPUs sending in parallel,
+// plus 1 ms setup.
+double KvTransferMs(const PerfEngine& engine, const DisaggConfig& config, int isl);
+
+// Worker counts for a disagg deployment whose counts are not known (silicon rows that do not
+// record them), for `concurrency` users: D decode workers so that each decode DP rank holds at
+// most the knee batch (the largest power of two ≤ max_num_seqs whose decode step is ≤ 2× the
+// batch-1 step), then P prefill workers rate-matched to the decode side's request rate at that
+// batch (P = ceil(decode req/s ÷ one prefill worker's req/s at full token budget)).
+struct WorkerCounts {
+  int prefill_workers = 1, decode_workers = 1;
+  int knee_batch = 1;
+};
+Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggConfig& config, int concurrency,
+                                        int isl, int osl, int max_num_tokens = 0);
+
+}  // namespace dyprof

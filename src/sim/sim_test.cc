@@ -1,0 +1,116 @@
+#include "sim/sim.h"
+
+#include <gtest/gtest.h>
+
+#include "catalog/model_catalog.h"
+#include "catalog/system_catalog.h"
+#include "common/file_system.h"
+#include "sim/estimate.h"
+
+namespace dyprof {
+namespace {
+
+ModelArch Dense() {
+  ModelArch m;
+  m.hf_id = "test/dense-8b";
+  m.num_layers = 32;
+  m.hidden_size = 4096;
+  m.num_heads = 32;
+  m.num_kv_heads = 8;
+  m.head_dim = 128;
+  m.intermediate_size = 14336;
+  m.vocab_size = 128256;
+  m.max_position_embeddings = 131072;
+  return m;
+}
+
+Result<PerfEngine> Engine(Backend b) {
+  DYPROF_ASSIGN_OR_RETURN(SystemSpec sys, FindSystem("h200_sxm"));
+  return PerfEngine::Create(Dense(), sys, b);
+}
+
+TEST(SimTest, AggRunsAndIsConsistent) {
+  for (Backend b : {Backend::kVllm, Backend::kSglang, Backend::kTrtllm}) {
+    auto e = Engine(b);
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    ParallelSplit s;
+    auto r = SimulateAgg(*e, s, 32, 2000, 300);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_GT(r->ttft_ms.mean, 0);
+    EXPECT_GT(r->tpot_ms.mean, 0);
+    EXPECT_LE(r->ttft_ms.p50, r->ttft_ms.p99);
+    EXPECT_GT(r->achieved_concurrency, 32 * 0.8);
+    EXPECT_LE(r->peak_kv_blocks, r->kv_blocks_capacity > 0 ? r->kv_blocks_capacity : r->peak_kv_blocks);
+    // More load → slower tokens and later first tokens.
+    auto lo = SimulateAgg(*e, s, 1, 2000, 300);
+    ASSERT_TRUE(lo.ok());
+    EXPECT_LT(lo->tpot_ms.mean, r->tpot_ms.mean);
+    EXPECT_LT(lo->ttft_ms.mean, r->ttft_ms.mean);
+  }
+}
+
+TEST(SimTest, SingleRequestTtftIsOnePrefill) {
+  // One user, one request: TTFT = overhead + the prefill step of the whole prompt (chunked by the
+  // budget) — no fitted floor.
+  auto e = Engine(Backend::kTrtllm);
+  ASSERT_TRUE(e.ok());
+  SimOptions o;
+  o.requests_per_user = 1;
+  o.request_overhead_ms = 0;
+  o.prefill_scale = 1.0;
+  o.isl_spread = o.osl_spread = 0;
+  auto r = SimulateAgg(*e, ParallelSplit{}, 1, 4000, 10, 8192, o);
+  ASSERT_TRUE(r.ok());
+  StepBatch b;
+  b.prefill_seqs = 1;
+  b.prefill_tokens = 4000;
+  auto step = e->StepLatencyMs(ParallelSplit{}, b);
+  ASSERT_TRUE(step.ok());
+  EXPECT_NEAR(r->ttft_ms.mean, *step, 0.03 * *step);
+}
+
+TEST(SimTest, DisaggWithDerivedWorkers) {
+  auto e = Engine(Backend::kSglang);
+  ASSERT_TRUE(e.ok());
+  DisaggConfig c;
+  c.prefill_split.tp = 2;
+  c.decode_split.tp = 2;
+  auto w = DeriveWorkerCounts(*e, c, 256, 1024, 512);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_GE(w->decode_workers, 1);
+  EXPECT_GE(w->knee_batch, 1);
+  EXPECT_EQ(w->decode_workers, (256 + w->knee_batch - 1) / w->knee_batch);
+  c.prefill_workers = w->prefill_workers;
+  c.decode_workers = w->decode_workers;
+  SimOptions fixed;
+  fixed.isl_spread = fixed.osl_spread = 0;
+  auto r = SimulateDisagg(*e, c, 256, 1024, 512, 0, fixed);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->tokens_out, static_cast<int64_t>(r->requests_total) * 512);
+  EXPECT_GT(r->kv_transfer_ms, 1.0);
+  EXPECT_GT(r->ttft_ms.mean, r->kv_transfer_ms);
+}
+
+TEST(SimTest, EstimateRequestPaths) {
+  auto e = Engine(Backend::kVllm);
+  ASSERT_TRUE(e.ok());
+  EstimateRequest r;
+  r.mode = ServingMode::kAgg;
+  r.isl = 1000;
+  r.osl = 200;
+  r.concurrency = 8;
+  SimResult sim;
+  auto m = RunEstimateDes(*e, r, {}, &sim);
+  ASSERT_TRUE(m.ok());
+  EXPECT_DOUBLE_EQ(m->ttft_ms, sim.ttft_ms.mean);
+  EXPECT_GT(m->tokens_per_s_per_gpu, 0);
+  r.mode = ServingMode::kDisagg;
+  r.disagg_workers_known = false;
+  r.concurrency = 64;
+  m = RunEstimateDes(*e, r, {}, &sim);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_GE(sim.decode_workers, 1);
+}
+
+}  // namespace
+}  // namespace dyprof
