@@ -17,7 +17,7 @@ namespace dyprof {
 namespace {
 
 struct AccuracyFlags {
-  std::string silicon, latency_model = "dyprof", perf_db, errors_csv;
+  std::string silicon, latency_model = "hybrid", perf_db, errors_csv;
   int requests_per_user = 0, warmup_per_user = -1;
   double prefill_scale = -1, decode_scale = -1, overhead_ms = -1;
   int statistic = 0;
@@ -49,6 +49,14 @@ int RunAccuracy(const AccuracyFlags& f) {
     so.statistic = f.statistic;
     if (f.spread >= 0) so.isl_spread = so.osl_spread = f.spread;
     est.set_runner([so](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, so); });
+  }
+  if (f.latency_model == "hybrid") {
+    // The best model per serving mode on the silicon data (docs/accuracy.md): the closed form for
+    // aggregated rows, the scheduler simulation for disaggregated ones.
+    est.set_runner([](const PerfEngine& e, const EstimateRequest& r) -> Result<Metrics> {
+      if (r.mode == ServingMode::kDisagg) return RunEstimateDes(e, r, SimOptions{});
+      return RunEstimate(e, r);
+    });
   }
   std::vector<AccuracyRow> rows;
   std::string per_row = CsvLine({"id", "system", "backend", "mode", "status", "meas_ttft_ms", "pred_ttft_ms",
@@ -101,8 +109,8 @@ CommandRegistrar AccuracyCommand() {
     auto f = std::make_shared<AccuracyFlags>();
     app->add_option("--silicon", f->silicon, "Measured rows (columns of data/silicon/train.csv)")->required();
     app->add_option("--latency-model", f->latency_model,
-                    "dyprof/analytic (closed form, default), des (scheduler simulation; not yet the default: see docs/accuracy.md) or aic")
-        ->capture_default_str()->check(CLI::IsMember({"des", "analytic", "dyprof", "aic"}));
+                    "hybrid (default: closed form for agg, scheduler simulation for disagg), analytic/dyprof (closed form), des (scheduler simulation) or aic (AIC's composition)")
+        ->capture_default_str()->check(CLI::IsMember({"hybrid", "des", "analytic", "dyprof", "aic"}));
     app->add_option("--requests-per-user", f->requests_per_user, "des: measured requests per benchmark user (0 = auto)");
     app->add_option("--warmup-per-user", f->warmup_per_user, "des: warm-up requests per user, dropped (-1 = default)");
     app->add_option("--sim-prefill-scale", f->prefill_scale, "des: override the fitted prefill-step multiplier (refits)");

@@ -35,7 +35,7 @@ struct SplitFlags {
 
 struct EstimateFlags {
   std::string model, system, backend = "vllm", mode = "agg", quant, kv_quant, moe_quant, backend_version;
-  std::string from_csv, out, perf_db, format = "table", latency_model = "dyprof";
+  std::string from_csv, out, perf_db, format = "table", latency_model = "hybrid";
   int requests_per_user = 0, warmup_per_user = -1;
   double arrival_rate = 0;
   int isl = 4000, osl = 1000, concurrency = 0, batch_size = 0, max_num_tokens = 0;
@@ -111,6 +111,14 @@ int RunBatch(const EstimateFlags& f) {
     so.requests_per_user = f.requests_per_user;
     so.warmup_per_user = f.warmup_per_user;
     est.set_runner([so](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, so); });
+  }
+  if (f.latency_model == "hybrid") {
+    // The best model per serving mode on the silicon data (docs/accuracy.md): the closed form for
+    // aggregated rows, the scheduler simulation for disaggregated ones.
+    est.set_runner([](const PerfEngine& e, const EstimateRequest& r) -> Result<Metrics> {
+      if (r.mode == ServingMode::kDisagg) return RunEstimateDes(e, r, SimOptions{});
+      return RunEstimate(e, r);
+    });
   }
   std::string out = CsvLine({"id", "pred_ttft_ms", "pred_tpot_ms", "status", "error"});
   int ok = 0, n = 0;
@@ -235,7 +243,8 @@ int RunSingle(const EstimateFlags& f) {
     breakdown_split = r.split;
     breakdown_batch = r.batch;
   }
-  const bool des = f.latency_model == "des" && *mode != ServingMode::kStatic;
+  const bool des = (f.latency_model == "des" && *mode != ServingMode::kStatic) ||
+                   (f.latency_model == "hybrid" && *mode == ServingMode::kDisagg);
   SimResult sim;
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
@@ -387,8 +396,8 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--decode-workers", f->decode_workers, "disagg: decode workers (default: derived under des, else 1)");
     app->add_option("--perf-db", f->perf_db, "Directory of measured kernel tables (perfdb layout) to interpolate");
     app->add_option("--latency-model", f->latency_model,
-                    "dyprof/analytic (closed form, default), des (scheduler simulation; not yet the default: see docs/accuracy.md) or aic")
-        ->capture_default_str()->check(CLI::IsMember({"des", "analytic", "dyprof", "aic"}));
+                    "hybrid (default: closed form for agg, scheduler simulation for disagg), analytic/dyprof (closed form), des (scheduler simulation) or aic (AIC's composition)")
+        ->capture_default_str()->check(CLI::IsMember({"hybrid", "des", "analytic", "dyprof", "aic"}));
     app->add_option("--requests-per-user", f->requests_per_user, "des: measured requests per benchmark user (0 = auto)");
     app->add_option("--warmup-per-user", f->warmup_per_user, "des: warm-up requests per user, dropped (-1 = default)");
     app->add_option("--arrival-rate", f->arrival_rate, "des: Poisson arrivals at this rate (req/s) instead of a closed loop");
