@@ -9,6 +9,7 @@
 #include "catalog/model_catalog.h"
 #include "catalog/system_catalog.h"
 #include "perf/engine.h"
+#include "sim/sim.h"
 
 namespace dyprof {
 
@@ -80,6 +81,44 @@ Json RowJson(const ConfigRow& r) {
     j["engine"]["max_num_tokens"] = r.ctx_tokens;
   }
   j["description"] = r.Describe();
+  return j;
+}
+
+// Simulates the picked configuration under its own closed-loop load (the scheduler simulation of
+// src/sim) for latency percentiles; warns when a p90 misses the SLA. Best effort: a simulation
+// error only drops the figures.
+Json LoadSimulation(const PerfEngine& engine, const ConfigRow& c, int isl, int osl, const SlaSpec& sla,
+                    std::vector<std::string>& warnings) {
+  Result<SimResult> r = Status::Internal("not simulated");
+  if (c.disagg) {
+    DisaggConfig dc;
+    dc.prefill_split = c.prefill.split;
+    dc.prefill_batch = 1;
+    dc.prefill_workers = c.prefill_workers;
+    dc.decode_split = c.decode.split;
+    dc.decode_batch = c.decode.bs;
+    dc.decode_workers = c.decode_workers;
+    int concurrency = std::max(1, static_cast<int>(std::lround(c.concurrency)));
+    r = SimulateDisagg(engine, dc, concurrency, isl, osl);
+  } else {
+    r = SimulateAgg(engine, c.split, std::max(1, c.bs * c.split.dp), isl, osl, c.ctx_tokens);
+  }
+  if (!r.ok()) return Json();
+  auto dist = [](const Dist& d) { return Json{{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}}; };
+  Json j = {{"model", "scheduler simulation (closed loop at the configuration's concurrency)"},
+            {"ttft_ms", dist(r->ttft_ms)},
+            {"itl_ms", dist(r->itl_ms)},
+            {"request_latency_ms", dist(r->e2e_ms)},
+            {"queue_ms", dist(r->queue_ms)},
+            {"achieved_concurrency", r->achieved_concurrency},
+            {"request_rate", r->request_rate},
+            {"preemptions", r->preemptions}};
+  if (sla.ttft_ms && r->ttft_ms.p90 > *sla.ttft_ms)
+    warnings.push_back(fmt::format("Under load the simulated p90 TTFT is {:.1f} ms, above the {:.1f} ms target.",
+                                   r->ttft_ms.p90, *sla.ttft_ms));
+  if (sla.itl_ms && r->itl_ms.p90 > *sla.itl_ms)
+    warnings.push_back(fmt::format("Under load the simulated p90 ITL is {:.2f} ms, above the {:.2f} ms target.",
+                                   r->itl_ms.p90, *sla.itl_ms));
   return j;
 }
 
@@ -370,6 +409,12 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
   if (out.agg_best_throughput > 0 && out.disagg_best_throughput > 0)
     pick["agg_vs_disagg_ratio"] = out.agg_best_throughput / out.disagg_best_throughput;
   pick["efficiency_source"] = out.efficiency_source;
+  for (const auto& engine : engines) {
+    if (engine.backend() != c.backend) continue;
+    Json sim = LoadSimulation(engine, c, w.isl, w.osl, sla, out.warnings);
+    if (!sim.is_null()) pick["load_simulation"] = sim;
+    break;
+  }
   pick["evaluations"] = out.evaluations;
   Json alts = Json::array();
   for (const auto& r : out.agg_top) alts.push_back(RowJson(r));

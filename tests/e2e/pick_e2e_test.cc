@@ -41,6 +41,14 @@ TEST(PickE2E, DefaultModeDenseModel) {
   EXPECT_LE(c["ttft_ms"].get<double>(), 300.0);
   EXPECT_LE(c["total_gpus"].get<int>(), 8);
   EXPECT_GT(c["tokens_per_s_per_gpu"].get<double>(), 0);
+  // Percentiles under load from the scheduler simulation, ordered.
+  const Json& sim = r.pick["load_simulation"];
+  ASSERT_TRUE(sim.is_object()) << r.pick.dump(2);
+  for (const char* k : {"ttft_ms", "itl_ms", "request_latency_ms"}) {
+    EXPECT_LE(sim[k]["p50"].get<double>(), sim[k]["p90"].get<double>()) << k;
+    EXPECT_LE(sim[k]["p90"].get<double>(), sim[k]["p99"].get<double>()) << k;
+  }
+  EXPECT_GT(sim["achieved_concurrency"].get<double>(), 0);
   EXPECT_TRUE(Exists(r.dir + "/candidates.csv"));
   EXPECT_TRUE(Exists(r.dir + "/pareto.csv"));
   // The summary on stdout names the choice.
