@@ -266,6 +266,14 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
     return out;
   }
   out.efficiency_source = std::string(engines.front().EfficiencySource());
+  if (out.efficiency_source != "measured-fit")
+    out.warnings.push_back(fmt::format(
+        "{} has no measured kernel tables; estimates use the roofline with efficiencies {} ({}), so expect larger "
+        "errors.",
+        resolved->system.name,
+        engines.front().efficiency_system().empty() ? std::string("of the built-in defaults")
+                                                    : "fitted on " + engines.front().efficiency_system(),
+        out.efficiency_source));
 
   if (spec.search_strategy == SearchStrategy::kThorough) {
     out.warnings.push_back("THOROUGH mode: only disagg configurations are supported.");

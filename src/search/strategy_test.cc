@@ -115,6 +115,16 @@ TEST_F(StrategyTest, AutoBackendSearchesAllThreeAndRecordsWinner) {
   EXPECT_NE(r->decision.backend, Backend::kAuto);
 }
 
+TEST_F(StrategyTest, GpuWithoutMeasuredTablesWarnsAboutRoofline) {
+  DgdrSpec s = Spec("Qwen/Qwen3-8B", "h100_pcie", 8, Backend::kVllm);
+  auto r = RunStrategy(s, PickingMode::kDefault, {}, fs_, log_);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->efficiency_source, "roofline-borrowed");
+  bool warned = false;
+  for (const auto& w : r->warnings) warned |= w.rfind("h100_pcie has no measured kernel tables;", 0) == 0;
+  EXPECT_TRUE(warned);
+}
+
 TEST_F(StrategyTest, DryRunPicksNothing) {
   DgdrSpec s = Spec("Qwen/Qwen3-32B", "h200_sxm", 8);
   StrategyOptions o;
