@@ -43,8 +43,10 @@ class Logger {
   // Every line logged so far (formatted), for tests.
   const std::vector<std::string>& lines() const { return lines_; }
 
- private:
+  // `line` with every registered secret replaced by "***" (for text printed outside the log).
   std::string Mask(std::string line) const;
+
+ private:
 
   const Clock* clock_;
   std::unique_ptr<Clock> owned_clock_;

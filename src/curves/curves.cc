@@ -262,8 +262,8 @@ Result<PlannerCurves> BuildPlannerCurves(const DgdrSpec& spec, const Decision& d
     return skip("Picked config is aggregated; skipping interpolation (the planner reads prefill/decode curves of "
                 "disaggregated engines only)");
   if (mode == SweepMode::kThorough)
-    log.Info("Thorough interpolation sweeps (deploy + AIPerf) are not available in this build; the curves come from "
-             "the performance engine");
+    log.Info("Thorough interpolation sweeps (deploy + benchmark) run with searchStrategy: thorough only; the curves "
+             "come from the performance engine");
 
   // The engine for the resolved backend.
   std::string path = ResolveModelPath(spec);

@@ -1,7 +1,8 @@
 // Planner interpolation curves (behaviour reference §4): the prefill TTFT / throughput curve over
 // ISL and the decode ITL / throughput surface over (KV usage, context length) of the picked
 // engines, computed with the performance engine (the reference's older rapid path used AIC the
-// same way; thorough-mode measurements are not available in this build). Outputs, per §4 / §3.5:
+// same way; with searchStrategy: thorough, src/thorough MeasureThoroughCurves fills the same
+// structures from measurements of the deployed engines). Outputs, per §4 / §3.5:
 //   {dir}/selected_prefill_interpolation/raw_data.npz  prefill_isl, prefill_ttft (ms),
 //                                                       prefill_thpt_per_gpu (tokens/s/GPU)
 //   {dir}/selected_decode_interpolation/raw_data.npz   x_kv_usage (0..1), y_context_length,
@@ -136,8 +137,8 @@ struct PlannerCurves {
 //     interpolation"), except with the mocker enabled: its DGD is always the disagg prefill/decode
 //     template, and without data it falls back to its built-in polynomial, so both curves come from
 //     the agg engine (documented deviation);
-//   - sweep mode thorough → same engine-based curves, with a note that measured sweeps are not
-//     available in this build.
+//   - sweep mode thorough with a rapid search → same engine-based curves, with a note (measured
+//     sweeps: MeasureThoroughCurves, used by the pipeline when searchStrategy is thorough).
 // Resolves the model and system from the catalog, writes the files under options.output_dir and
 // logs what it did.
 Result<PlannerCurves> BuildPlannerCurves(const DgdrSpec& spec, const Decision& decision, const CurveOptions& options,

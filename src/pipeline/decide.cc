@@ -20,30 +20,40 @@ Status ResolveInputs(DecisionContext& ctx) {
   return Status::Ok();
 }
 
+namespace {
+
+// Thorough-mode options from the profile options (shared by the search and the interpolation sweeps).
+ThoroughOptions MakeThoroughOptions(const DecisionContext& ctx) {
+  ThoroughOptions to;
+  to.output_dir = ctx.options.output_dir;
+  to.deployment_timeout_s = ctx.options.deployment_timeout_s;
+  to.decode_granularity = ctx.options.decode_interpolation_granularity;
+  to.top_n = ctx.options.top_n;
+  to.exhaustive = ctx.options.exhaustive;
+  to.deployer = ctx.options.deployer;
+  to.deploy_command = ctx.options.deploy_command;
+  to.emulator_speedup = ctx.options.emulator_speedup;
+  to.kube_api = ctx.options.kube_api;
+  to.kube_token_file = ctx.options.kube_token_file;
+  to.kube_namespace = ctx.options.kube_namespace;
+  if (to.kube_namespace.empty()) {
+    auto ns = ctx.env.env ? ctx.env.env("DGDR_NAMESPACE") : std::nullopt;
+    to.kube_namespace = ns && !ns->empty() ? *ns : "dynamo-sla-profiler";
+  }
+  to.benchmark_client = ctx.options.benchmark_client;
+  to.cancel = InstallInterruptHandler();
+  return to;
+}
+
+}  // namespace
+
 Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
   StrategyOptions so;
   so.top_n = ctx.options.top_n;
   so.dry_run = ctx.options.dry_run;
   if (ctx.spec.search_strategy == SearchStrategy::kThorough && !ctx.options.dry_run) {
     // Thorough: deploy and measure (src/thorough); SIGINT/SIGTERM remove every deployment → 130.
-    ThoroughOptions to;
-    to.output_dir = ctx.options.output_dir;
-    to.deployment_timeout_s = ctx.options.deployment_timeout_s;
-    to.decode_granularity = ctx.options.decode_interpolation_granularity;
-    to.top_n = ctx.options.top_n;
-    to.exhaustive = ctx.options.exhaustive;
-    to.deployer = ctx.options.deployer;
-    to.deploy_command = ctx.options.deploy_command;
-    to.emulator_speedup = ctx.options.emulator_speedup;
-    to.kube_api = ctx.options.kube_api;
-    to.kube_token_file = ctx.options.kube_token_file;
-    to.kube_namespace = ctx.options.kube_namespace;
-    if (to.kube_namespace.empty()) {
-      auto ns = ctx.env.env ? ctx.env.env("DGDR_NAMESPACE") : std::nullopt;
-      to.kube_namespace = ns && !ns->empty() ? *ns : "dynamo-sla-profiler";
-    }
-    to.benchmark_client = ctx.options.benchmark_client;
-    to.cancel = InstallInterruptHandler();
+    ThoroughOptions to = MakeThoroughOptions(ctx);
     StatusWriter status(ctx.env.fs, ctx.env.clock, ctx.options.output_dir);
     auto progress = [&](ThoroughPhase phase, const std::string& message) {
       status.Write({RunStatus::kRunning, message, std::nullopt,
@@ -70,7 +80,16 @@ Status BuildCurves(DecisionContext& ctx, Decision& decision) {
   co.prefill_granularity = ctx.options.prefill_interpolation_granularity;
   co.decode_granularity = ctx.options.decode_interpolation_granularity;
   co.max_context_length = ctx.outcome ? ctx.outcome->max_context_length : 0;
-  DYPROF_ASSIGN_OR_RETURN(PlannerCurves curves, BuildPlannerCurves(ctx.spec, decision, co, *ctx.env.fs, *ctx.env.log));
+  const SweepMode sweep = ctx.spec.features.planner ? ctx.spec.features.planner->sweep_mode : SweepMode::kRapid;
+  PlannerCurves curves;
+  if (ctx.spec.search_strategy == SearchStrategy::kThorough && ctx.spec.NeedsProfileData() && decision.produced &&
+      decision.disagg && sweep != SweepMode::kNone) {
+    // Thorough: measure the picked prefill and decode engines (deploy once each, §4.1-4.3).
+    DYPROF_ASSIGN_OR_RETURN(curves, MeasureThoroughCurves(ctx.spec, decision, co, MakeThoroughOptions(ctx),
+                                                          *ctx.env.fs, *ctx.env.log));
+  } else {
+    DYPROF_ASSIGN_OR_RETURN(curves, BuildPlannerCurves(ctx.spec, decision, co, *ctx.env.fs, *ctx.env.log));
+  }
   if (!curves.empty()) ctx.profile_data = ProfileData{curves.PrefillJson(), curves.DecodeJson()};
   return Status::Ok();
 }
@@ -191,11 +210,11 @@ void PrintSummary(DecisionContext& ctx, const Decision& decision) {
   if (decision.naive) {
     out += fmt::format("  Picked (naive memory fit, SLA unverified): {} agg tp{} x{} replicas\n",
                        BackendName(decision.backend), decision.agg.split.tp, decision.agg.replicas);
-    std::cout << out << std::flush;
+    std::cout << ctx.env.log->Mask(out) << std::flush;
     return;
   }
   if (!ctx.outcome || !ctx.outcome->chosen) {
-    std::cout << out << std::flush;
+    std::cout << ctx.env.log->Mask(out) << std::flush;
     return;
   }
   const StrategyOutcome& o = *ctx.outcome;
@@ -221,7 +240,7 @@ void PrintSummary(DecisionContext& ctx, const Decision& decision) {
   };
   table("agg", o.agg_top);
   table("disagg", o.disagg_top);
-  std::cout << out << std::flush;
+  std::cout << ctx.env.log->Mask(out) << std::flush;
 }
 
 }  // namespace dyprof

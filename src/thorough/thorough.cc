@@ -134,6 +134,165 @@ double Elapsed(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The deployer RunThorough and MeasureThoroughCurves use: the caller's, or one built from options
+// (local processes or Kubernetes). Not movable: the deployer points at the members.
+struct DeployerHandle {
+  HttplibClient http;
+  PosixProcessRunner runner;
+  std::unique_ptr<KubeClient> kube;
+  std::unique_ptr<Deployer> owned;
+  Deployer* deployer = nullptr;
+  DeployerHandle() = default;
+  DeployerHandle(const DeployerHandle&) = delete;
+  DeployerHandle& operator=(const DeployerHandle&) = delete;
+};
+
+Status InitDeployer(const ThoroughOptions& options, FileSystem& fs, Logger& log, Deployer* deployer_in,
+                    DeployerHandle& h) {
+  if (deployer_in) {
+    h.deployer = deployer_in;
+    return Status::Ok();
+  }
+  if (options.deployer == "kubernetes") {
+    if (options.kube_api.empty()) return Status::InvalidArgument("--kube-api is required with --deployer kubernetes");
+    std::string token_file = options.kube_token_file;
+    if (token_file.empty() && fs.IsFile("/var/run/secrets/kubernetes.io/serviceaccount/token"))
+      token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+    std::string token;
+    if (!token_file.empty()) {
+      DYPROF_ASSIGN_OR_RETURN(token, fs.ReadFile(token_file));
+      while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+      log.AddSecret(token);
+    }
+    h.kube = std::make_unique<RestKubeClient>(&h.http, options.kube_api, token);
+    KubeDeployerOptions ko;
+    ko.ns = options.kube_namespace;
+    ko.timeout_s = options.deployment_timeout_s;
+    ko.poll_interval_s = options.kube_poll_interval_s;
+    h.owned = std::make_unique<KubeDeployer>(ko, h.kube.get(), &h.http);
+  } else if (options.deployer == "local") {
+    LocalDeployerOptions lo;
+    lo.command_template = options.deploy_command;
+    lo.timeout_s = options.deployment_timeout_s;
+    lo.speedup = options.emulator_speedup;
+    h.owned = std::make_unique<LocalDeployer>(lo, &h.runner, &h.http);
+  } else {
+    return Status::InvalidArgument("--deployer must be local or kubernetes");
+  }
+  h.deployer = h.owned.get();
+  return Status::Ok();
+}
+
+// Removes every deployment when it goes out of scope (success, error, interrupt).
+struct RemoveAllOnExit {
+  Deployer* d;
+  ~RemoveAllOnExit() { d->RemoveAll(); }
+};
+
+// One benchmark point against a deployed engine: the native client (its AIPerf-format export is
+// written to `dir`) or AIPerf itself.
+class Bencher {
+ public:
+  Bencher(const DgdrSpec& spec, const ThoroughOptions& options, FileSystem& fs, HttpClient& http, double time_scale)
+      : spec_(spec), options_(options), fs_(fs), http_(http), time_scale_(time_scale) {}
+
+  Result<Json> Run(const std::string& url, int isl, int osl, int conc, int requests, int warmup, unsigned seed,
+                   const std::string& dir, int entries) const {
+    if (options_.benchmark_client == "aiperf") {
+      AiperfRun r;
+      r.model = spec_.model;
+      r.tokenizer = ResolveModelPath(spec_);
+      r.url = url;
+      r.artifact_dir = dir;
+      r.isl = isl;
+      r.osl = osl;
+      r.concurrency = conc;
+      r.request_count = requests;
+      r.warmup = warmup;
+      r.num_dataset_entries = entries;
+      r.seed = seed;
+      return RunAiperf(r, options_.cancel);
+    }
+    BenchConfig bc;
+    bc.url = url;
+    bc.model = spec_.model;
+    bc.isl = isl;
+    bc.osl = osl;
+    bc.concurrency = conc;
+    bc.requests = requests;
+    bc.warmup = warmup;
+    bc.seed = seed;
+    bc.time_scale = time_scale_;
+    bc.cancel = options_.cancel;
+    // Emulated time shrinks with the speedup, the client and HTTP overhead in real time does not.
+    bc.timeout_s = std::max(1800 / std::max(time_scale_, 1.0), 120.0);
+    DYPROF_ASSIGN_OR_RETURN(BenchReport rep, RunBench(bc, http_));
+    Json j = rep.ToAiperfJson();
+    DYPROF_RETURN_IF_ERROR(fs_.MakeDirs(dir));
+    DYPROF_RETURN_IF_ERROR(fs_.WriteFileAtomic(JoinPath(dir, "profile_export_aiperf.json"), j.dump(2) + "\n"));
+    if (rep.completed < requests)
+      return Status::Deployment(fmt::format("{} of {} requests failed ({})", requests - rep.completed, requests,
+                                            rep.error_samples.empty() ? "" : rep.error_samples.front()));
+    return j;
+  }
+
+  // Prefill TTFT at `isl` (ms): one request with OSL 5; with attention DP, dp·4 requests at once
+  // and the DEP formula.
+  Result<double> PrefillTtft(const std::string& url, const ParallelSplit& split, int isl, const std::string& dir) const {
+    const int dp = std::max(1, split.dp);
+    const bool dep_mode = dp > 1;
+    const int n = dep_mode ? dp * kDepRequestRatio : 1;
+    DYPROF_ASSIGN_OR_RETURN(Json j, Run(url, isl, kPrefillOsl, n, n, kWarmupPerDpRank * dp, 100, dir, 0));
+    double ttft = dep_mode ? DepPrefillTtft(AiperfMetric(j, "time_to_first_token", "max").value_or(0),
+                                            AiperfMetric(j, "inter_token_latency", "avg").value_or(0))
+                           : AiperfMetric(j, "time_to_first_token", "avg").value_or(0);
+    if (!(ttft > 0)) return Status::Deployment("no TTFT measured");
+    return ttft;
+  }
+
+  // Decode ITL (ms) and output throughput per GPU at concurrency n: a warm-up run with the same
+  // seed fills the prefix cache so the measured run skips prefill.
+  Result<std::pair<double, double>> DecodePoint(const std::string& url, const ParallelSplit& split, int isl, int osl,
+                                                int n, unsigned seed, const std::string& dir) const {
+    const int dp = std::max(1, split.dp);
+    DYPROF_RETURN_IF_ERROR(Run(url, isl, osl, n, n, kWarmupPerDpRank * dp, seed, dir + "_warmup", n).status());
+    DYPROF_ASSIGN_OR_RETURN(Json j, Run(url, isl, osl, n, n, kWarmupPerDpRank * dp, seed, dir, n));
+    double itl = AiperfMetric(j, "inter_token_latency", "avg").value_or(0);
+    double thpt = AiperfMetric(j, "output_token_throughput", "avg").value_or(0) / std::max(1, split.NumGpus());
+    return std::make_pair(itl, thpt);
+  }
+
+ private:
+  const DgdrSpec& spec_;
+  const ThoroughOptions& options_;
+  FileSystem& fs_;
+  HttpClient& http_;
+  double time_scale_;
+};
+
+// The deployment of one engine (a candidate, or a picked engine for the interpolation sweeps):
+// prefill engines take one request (dp·4 with attention DP) with a token budget covering `isl`;
+// decode engines 512 sequences. Writes the engine's DGD to {work_dir}/config.yaml.
+DeploymentRequest EngineRequest(const DgdrSpec& spec, Backend backend, const Candidate& c, int isl, FileSystem& fs,
+                                Logger& log) {
+  DeploymentRequest req;
+  req.name = fmt::format("{}-{}", c.role, c.label);
+  req.role = c.role;
+  req.model = spec.model;
+  req.system = spec.hardware->gpu_sku.value_or("");
+  req.backend = backend;
+  req.split = c.split;
+  req.max_batch_size = c.role == "prefill" ? 1 : 512;
+  req.max_num_tokens = c.role == "prefill" ? std::max(isl, 1) : 512;
+  if (c.role == "prefill" && c.split.dp > 1) req.max_batch_size = kDepRequestRatio;
+  req.work_dir = c.work_dir;
+  std::string dgd_error;
+  req.dgd = CandidateDgd(spec, backend, c, isl, &dgd_error);
+  if (!dgd_error.empty()) log.Warn("cannot render the " + c.role + " engine DGD for " + c.label + ": " + dgd_error);
+  fs.WriteFileAtomic(JoinPath(c.work_dir, "config.yaml"), ToYaml(req.dgd));
+  return req;
+}
+
 }  // namespace
 
 StageRow PrefillRowFromTtft(Backend backend, const ParallelSplit& split, double ttft_ms, int isl) {
@@ -362,87 +521,13 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
                        options.exhaustive ? ", --exhaustive" : ""));
 
   // 3. Deployer.
-  HttplibClient http;
-  PosixProcessRunner runner;
-  std::unique_ptr<KubeClient> kube;
-  std::unique_ptr<Deployer> owned;
-  Deployer* deployer = deployer_in;
-  if (!deployer) {
-    if (options.deployer == "kubernetes") {
-      if (options.kube_api.empty()) return Status::InvalidArgument("--kube-api is required with --deployer kubernetes");
-      std::string token_file = options.kube_token_file;
-      if (token_file.empty() && fs.IsFile("/var/run/secrets/kubernetes.io/serviceaccount/token"))
-        token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-      std::string token;
-      if (!token_file.empty()) {
-        DYPROF_ASSIGN_OR_RETURN(token, fs.ReadFile(token_file));
-        while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-        log.AddSecret(token);
-      }
-      kube = std::make_unique<RestKubeClient>(&http, options.kube_api, token);
-      KubeDeployerOptions ko;
-      ko.ns = options.kube_namespace;
-      ko.timeout_s = options.deployment_timeout_s;
-      ko.poll_interval_s = options.kube_poll_interval_s;
-      owned = std::make_unique<KubeDeployer>(ko, kube.get(), &http);
-    } else if (options.deployer == "local") {
-      LocalDeployerOptions lo;
-      lo.command_template = options.deploy_command;
-      lo.timeout_s = options.deployment_timeout_s;
-      lo.speedup = options.emulator_speedup;
-      owned = std::make_unique<LocalDeployer>(lo, &runner, &http);
-    } else {
-      return Status::InvalidArgument("--deployer must be local or kubernetes");
-    }
-    deployer = owned.get();
-  }
-  struct Cleanup {
-    Deployer* d;
-    ~Cleanup() { d->RemoveAll(); }
-  } cleanup{deployer};
-  const double time_scale = deployer->TimeScale();
+  DeployerHandle handle;
+  DYPROF_RETURN_IF_ERROR(InitDeployer(options, fs, log, deployer_in, handle));
+  Deployer* deployer = handle.deployer;
+  RemoveAllOnExit cleanup{deployer};
+  const Bencher bencher(spec, options, fs, handle.http, deployer->TimeScale());
   auto cancelled = [&] { return options.cancel && options.cancel->load(); };
   std::mt19937 seed_rng(12345);
-
-  auto bench_point = [&](const std::string& url, int isl, int osl, int conc, int requests, int warmup, unsigned seed,
-                         const std::string& dir, int entries) -> Result<Json> {
-    if (options.benchmark_client == "aiperf") {
-      AiperfRun r;
-      r.model = spec.model;
-      r.tokenizer = ResolveModelPath(spec);
-      r.url = url;
-      r.artifact_dir = dir;
-      r.isl = isl;
-      r.osl = osl;
-      r.concurrency = conc;
-      r.request_count = requests;
-      r.warmup = warmup;
-      r.num_dataset_entries = entries;
-      r.seed = seed;
-      return RunAiperf(r, options.cancel);
-    }
-    BenchConfig bc;
-    bc.url = url;
-    bc.model = spec.model;
-    bc.isl = isl;
-    bc.osl = osl;
-    bc.concurrency = conc;
-    bc.requests = requests;
-    bc.warmup = warmup;
-    bc.seed = seed;
-    bc.time_scale = time_scale;
-    bc.cancel = options.cancel;
-    // Emulated time shrinks with the speedup, the client and HTTP overhead in real time does not.
-    bc.timeout_s = std::max(1800 / std::max(time_scale, 1.0), 120.0);
-    DYPROF_ASSIGN_OR_RETURN(BenchReport rep, RunBench(bc, http));
-    Json j = rep.ToAiperfJson();
-    DYPROF_RETURN_IF_ERROR(fs.MakeDirs(dir));
-    DYPROF_RETURN_IF_ERROR(fs.WriteFileAtomic(JoinPath(dir, "profile_export_aiperf.json"), j.dump(2) + "\n"));
-    if (rep.completed < requests)
-      return Status::Deployment(fmt::format("{} of {} requests failed ({})", requests - rep.completed, requests,
-                                            rep.error_samples.empty() ? "" : rep.error_samples.front()));
-    return j;
-  };
 
   auto write_result = [&](const Candidate& c) {
     Json j = {{"role", c.role},   {"label", c.label},   {"parallel", SplitJson(c.split)},
@@ -468,21 +553,7 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
     log.Info(msg);
     if (progress) progress(phase, msg);
     DYPROF_RETURN_IF_ERROR(fs.MakeDirs(c.work_dir));
-    DeploymentRequest req;
-    req.name = fmt::format("{}-{}", c.role, c.label);
-    req.role = c.role;
-    req.model = spec.model;
-    req.system = spec.hardware->gpu_sku.value_or("");
-    req.backend = backend;
-    req.split = c.split;
-    req.max_batch_size = c.role == "prefill" ? 1 : 512;
-    req.max_num_tokens = c.role == "prefill" ? std::max(w.isl, 1) : 512;
-    if (c.role == "prefill" && c.split.dp > 1) req.max_batch_size = kDepRequestRatio;
-    req.work_dir = c.work_dir;
-    std::string dgd_error;
-    req.dgd = CandidateDgd(spec, backend, c, w.isl, &dgd_error);
-    if (!dgd_error.empty()) log.Warn("cannot render the candidate DGD for " + c.label + ": " + dgd_error);
-    fs.WriteFileAtomic(JoinPath(c.work_dir, "config.yaml"), ToYaml(req.dgd));
+    DeploymentRequest req = EngineRequest(spec, backend, c, w.isl, fs, log);
     auto dep = deployer->Deploy(req, options.cancel);
     if (!dep.ok()) {
       if (dep.status().code() == StatusCode::kInterrupted) return dep.status();
@@ -495,22 +566,12 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
     Status measured = Status::Ok();
     const int dp = std::max(1, c.split.dp);
     if (c.role == "prefill") {
-      bool dep_mode = dp > 1;
-      int n = dep_mode ? dp * kDepRequestRatio : 1;
-      auto j = bench_point(dep->url, w.isl, kPrefillOsl, n, n, kWarmupPerDpRank * dp, 100,
-                           JoinPath(c.work_dir, fmt::format("aiperf_isl{}", w.isl)), 0);
-      if (j.ok()) {
-        double ttft = dep_mode ? DepPrefillTtft(AiperfMetric(*j, "time_to_first_token", "max").value_or(0),
-                                                AiperfMetric(*j, "inter_token_latency", "avg").value_or(0))
-                               : AiperfMetric(*j, "time_to_first_token", "avg").value_or(0);
-        if (ttft > 0) {
-          c.rows.push_back(PrefillRowFromTtft(backend, c.split, ttft, w.isl));
-          c.measurements.push_back({{"isl", w.isl}, {"ttft_ms", ttft}});
-        } else {
-          measured = Status::Deployment("no TTFT measured");
-        }
+      auto ttft = bencher.PrefillTtft(dep->url, c.split, w.isl, JoinPath(c.work_dir, fmt::format("aiperf_isl{}", w.isl)));
+      if (ttft.ok()) {
+        c.rows.push_back(PrefillRowFromTtft(backend, c.split, *ttft, w.isl));
+        c.measurements.push_back({{"isl", w.isl}, {"ttft_ms", *ttft}});
       } else {
-        measured = j.status();
+        measured = ttft.status();
       }
     } else {
       int64_t kv = logs.ok() ? ParseKvCapacityFromLog(backend, *logs, dp) : 0;
@@ -522,19 +583,12 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
         if (cancelled()) return Status::Interrupted("interrupted");
         unsigned seed = std::uniform_int_distribution<unsigned>(0, 1000000)(seed_rng);
         std::string dir = JoinPath(c.work_dir, fmt::format("aiperf_request{}_isl{}_osl{}_n{}", n, w.isl, w.osl, n));
-        // Warm-up run with the same seed fills the prefix cache so the measured run skips prefill.
-        auto warm = bench_point(dep->url, w.isl, w.osl, n, n, kWarmupPerDpRank * dp, seed, dir + "_warmup", n);
-        if (!warm.ok()) {
-          measured = warm.status();
+        auto point = bencher.DecodePoint(dep->url, c.split, w.isl, w.osl, n, seed, dir);
+        if (!point.ok()) {
+          measured = point.status();
           break;
         }
-        auto j = bench_point(dep->url, w.isl, w.osl, n, n, kWarmupPerDpRank * dp, seed, dir, n);
-        if (!j.ok()) {
-          measured = j.status();
-          break;
-        }
-        double itl = AiperfMetric(*j, "inter_token_latency", "avg").value_or(0);
-        double thpt = AiperfMetric(*j, "output_token_throughput", "avg").value_or(0) / std::max(1, c.split.NumGpus());
+        auto [itl, thpt] = *point;
         c.rows.push_back(DecodeRowFromMeasurement(backend, c.split, itl, thpt, n, w.osl));
         c.measurements.push_back({{"concurrency", n}, {"itl_ms", itl}, {"thpt_per_gpu", thpt}});
       }
@@ -667,6 +721,144 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
   pj["warnings"] = out.warnings;
   d.pick_json = pj;
   out.search_ms = Elapsed(t0) * 1000;
+  return out;
+}
+
+Result<PlannerCurves> MeasureThoroughCurves(const DgdrSpec& spec, const Decision& decision,
+                                            const CurveOptions& curve_options, const ThoroughOptions& options,
+                                            FileSystem& fs, Logger& log, Deployer* deployer_in) {
+  if (!decision.produced || !decision.disagg)
+    return Status::InvalidArgument("thorough interpolation sweeps need a disaggregated pick");
+  PlannerCurves out;
+  const WorkloadSpec w = spec.WorkloadOrDefault();
+  out.sweep_max_context_length = SweepMaxContextLength(curve_options.max_context_length, w.isl);
+  // The grids first: a context too small to sweep fails before anything is deployed.
+  DYPROF_ASSIGN_OR_RETURN(std::vector<int> prefill_grid,
+                          PrefillIslGrid(out.sweep_max_context_length, curve_options.prefill_granularity));
+  DYPROF_ASSIGN_OR_RETURN(std::vector<int> decode_grid,
+                          DecodeIslGrid(out.sweep_max_context_length, curve_options.decode_granularity));
+  const Backend backend = decision.backend;
+  auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+  auto interrupted = [] { return Status::Interrupted("interrupted by signal; every deployment was removed"); };
+
+  DeployerHandle handle;
+  DYPROF_RETURN_IF_ERROR(InitDeployer(options, fs, log, deployer_in, handle));
+  Deployer* deployer = handle.deployer;
+  RemoveAllOnExit cleanup{deployer};
+  const Bencher bencher(spec, options, fs, handle.http, deployer->TimeScale());
+  std::vector<std::string> warnings;
+
+  // Deploys the picked engine of `role` into {output_dir}/{dir_name}; a failure other than an
+  // interrupt is a warning and no curve.
+  auto deploy = [&](const std::string& role, const ParallelSplit& split, const char* dir_name, int isl,
+                    DeploymentRequest& req) -> Result<std::optional<LiveDeployment>> {
+    Candidate c;
+    c.role = role;
+    c.split = split;
+    c.label = split.Label();
+    c.work_dir = JoinPath(curve_options.output_dir, dir_name);
+    DYPROF_RETURN_IF_ERROR(fs.MakeDirs(c.work_dir));
+    req = EngineRequest(spec, backend, c, isl, fs, log);
+    req.name = role + "-interp-" + c.label;
+    log.Info(fmt::format("Deploying the picked {} engine {} ({} GPUs) for the interpolation sweep", role, c.label,
+                         split.NumGpus()));
+    auto dep = deployer->Deploy(req, options.cancel);
+    if (!dep.ok()) {
+      if (dep.status().code() == StatusCode::kInterrupted || cancelled()) return interrupted();
+      warnings.push_back(fmt::format("{} interpolation skipped: the picked {} engine {} failed to deploy: {}", role,
+                                     role, c.label, dep.status().message()));
+      return std::optional<LiveDeployment>();
+    }
+    return std::optional<LiveDeployment>(*dep);
+  };
+
+  // Prefill: TTFT per ISL.
+  {
+    const ParallelSplit& split = decision.prefill.split;
+    DeploymentRequest req;
+    DYPROF_ASSIGN_OR_RETURN(auto dep, deploy("prefill", split, kPrefillCurveDir, prefill_grid.back(), req));
+    if (dep) {
+      PrefillCurve curve;
+      const int num_gpus = std::max(1, split.NumGpus());
+      for (int isl : prefill_grid) {
+        if (cancelled()) return interrupted();
+        auto ttft = bencher.PrefillTtft(dep->url, split, isl, JoinPath(req.work_dir, fmt::format("aiperf_isl{}", isl)));
+        if (!ttft.ok()) {
+          if (cancelled()) return interrupted();
+          warnings.push_back(fmt::format("prefill TTFT measurement failed at ISL {}: {}", isl, ttft.status().message()));
+          continue;
+        }
+        curve.isl.push_back(isl);
+        curve.ttft_ms.push_back(*ttft);
+        curve.thpt_per_gpu.push_back(isl / *ttft / num_gpus * 1000.0 * std::max(1, split.dp));
+      }
+      deployer->Remove(*dep);
+      if (curve.isl.size() > 2) {
+        DYPROF_RETURN_IF_ERROR(WritePrefillCurve(fs, req.work_dir, curve));
+        log.Info(fmt::format("Prefill interpolation (measured): {} points (ISL {}-{}) for {} → {}", curve.isl.size(),
+                             curve.isl.front(), curve.isl.back(), split.Label(), req.work_dir));
+        out.prefill = std::move(curve);
+      } else {
+        warnings.push_back("Not enough data points to perform interpolation (need at least 3 points)");
+      }
+    }
+  }
+
+  // Decode: KV capacity from the log, then ITL / throughput per (ISL, concurrency).
+  {
+    const ParallelSplit& split = decision.decode.split;
+    const int dp = std::max(1, split.dp);
+    const int osl = kDecodeSweepOsl;
+    DeploymentRequest req;
+    DYPROF_ASSIGN_OR_RETURN(auto dep, deploy("decode", split, kDecodeCurveDir, w.isl, req));
+    if (dep) {
+      auto logs = deployer->FetchLogs(req, *dep);
+      int64_t kv = logs.ok() ? ParseKvCapacityFromLog(backend, *logs, dp) : 0;
+      DecodeCurve curve;
+      curve.max_kv_tokens = kv;
+      if (kv <= 0) {
+        warnings.push_back("decode interpolation skipped: no KV capacity found in the decode worker log" +
+                           (logs.ok() ? std::string() : " (" + logs.status().message() + ")"));
+      }
+      std::mt19937 seed_rng(12345);
+      for (int isl : kv > 0 ? decode_grid : std::vector<int>{}) {
+        int64_t max_concurrency = kv / (isl + osl);
+        if (max_concurrency == 0) {
+          warnings.push_back(fmt::format("max_kv_tokens {} is too small for isl {} + osl {}, skipping.", kv, isl, osl));
+          break;
+        }
+        for (int n : NumRequestRange(dp, max_concurrency, curve_options.decode_granularity)) {
+          if (cancelled()) return interrupted();
+          unsigned seed = std::uniform_int_distribution<unsigned>(0, 1000000)(seed_rng);
+          auto point = bencher.DecodePoint(dep->url, split, isl, osl, n, seed,
+                                           JoinPath(req.work_dir, fmt::format("aiperf_isl{}_osl{}_n{}", isl, osl, n)));
+          if (!point.ok() || !(point->first > 0) || !(point->second > 0)) {
+            if (cancelled()) return interrupted();
+            warnings.push_back(fmt::format("decode measurement failed at ISL {} n {}: {}", isl, n,
+                                           point.ok() ? "no ITL/throughput measured" : point.status().message()));
+            continue;
+          }
+          double ctx = isl + osl / 2.0;
+          curve.kv_usage.push_back(ctx * n / static_cast<double>(kv));
+          curve.context_length.push_back(ctx);
+          curve.itl_ms.push_back(point->first);
+          curve.thpt_per_gpu.push_back(point->second);
+          curve.concurrency.push_back(n);
+        }
+      }
+      deployer->Remove(*dep);
+      if (!curve.kv_usage.empty()) {
+        DYPROF_RETURN_IF_ERROR(WriteDecodeCurve(fs, req.work_dir, curve));
+        log.Info(fmt::format("Decode interpolation (measured): {} points, max_kv_tokens {} for {} → {}",
+                             curve.kv_usage.size(), curve.max_kv_tokens, split.Label(), req.work_dir));
+        out.decode = std::move(curve);
+      } else if (kv > 0) {
+        warnings.push_back("decode interpolation produced no data points");
+      }
+    }
+  }
+  for (const auto& wmsg : warnings) log.Warn(wmsg);
+  if (out.empty()) out.skipped = "no interpolation data points";
   return out;
 }
 

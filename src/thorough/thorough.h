@@ -11,6 +11,7 @@
 
 #include "common/file_system.h"
 #include "common/log.h"
+#include "curves/curves.h"
 #include "search/picking.h"
 #include "search/strategy.h"
 #include "spec/spec.h"
@@ -44,6 +45,20 @@ using ThoroughProgress = std::function<void(ThoroughPhase, const std::string& me
 Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, const ThoroughOptions& options,
                                     FileSystem& fs, Logger& log, const ThoroughProgress& progress,
                                     Deployer* deployer = nullptr);
+
+// Thorough interpolation sweeps (reference §4.1–4.3) of a disaggregated pick, from measurements:
+// deploys decision.prefill once into {output_dir}/selected_prefill_interpolation/ and measures the
+// TTFT of each ISL of PrefillIslGrid (one request, OSL 5; the DEP formula with attention DP; one
+// aiperf_isl{isl}/ per point), removes it; deploys decision.decode once into
+// selected_decode_interpolation/, reads its KV capacity from the worker log and measures ITL and
+// output throughput per GPU for each ISL of DecodeIslGrid × NumRequestRange (OSL 500;
+// aiperf_isl{isl}_osl500_n{n}/), removes it. Writes raw_data.npz and the plots with the curves
+// writers. A failed point is skipped; a failed deployment (timeout, crash) skips that curve with a
+// warning, as the reference does. Every deployment is removed on every path; kInterrupted when
+// options.cancel was raised. `deployer` null → built from options.
+Result<PlannerCurves> MeasureThoroughCurves(const DgdrSpec& spec, const Decision& decision,
+                                            const CurveOptions& curve_options, const ThoroughOptions& options,
+                                            FileSystem& fs, Logger& log, Deployer* deployer = nullptr);
 
 // Measured-row builders (reference aic_dataframe.py).
 StageRow PrefillRowFromTtft(Backend backend, const ParallelSplit& split, double ttft_ms, int isl);

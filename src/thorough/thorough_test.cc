@@ -288,5 +288,90 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
   EXPECT_EQ(down->errors + down->timeouts, 3);
 }
 
+// A deployer that never comes up (or reports an interrupt), counting what the sweep asked of it.
+class RefusingDeployer : public Deployer {
+ public:
+  explicit RefusingDeployer(Status status) : status_(std::move(status)) {}
+  Result<LiveDeployment> Deploy(const DeploymentRequest& r, const std::atomic<bool>*) override {
+    roles.push_back(r.role);
+    return status_;
+  }
+  Result<std::string> FetchLogs(const DeploymentRequest&, const LiveDeployment&) override { return std::string(); }
+  bool IsHealthy(const LiveDeployment&) override { return false; }
+  Status Remove(const LiveDeployment&) override { return Status::Ok(); }
+  void RemoveAll() override { ++remove_all; }
+  std::vector<std::string> roles;
+  int remove_all = 0;
+
+ private:
+  Status status_;
+};
+
+DgdrSpec CurveSpec() {
+  DgdrSpec spec;
+  spec.model = "Qwen/Qwen3-32B";
+  spec.backend = Backend::kVllm;
+  spec.hardware = HardwareSpec{"h200_sxm", std::nullopt, 8, 8, std::nullopt, std::nullopt};
+  return spec;
+}
+
+Decision DisaggDecision() {
+  Decision d;
+  d.produced = true;
+  d.disagg = true;
+  d.backend = Backend::kVllm;
+  d.prefill.split.tp = 2;
+  d.decode.split.tp = 4;
+  return d;
+}
+
+TEST(ThoroughCurves, FailedDeploymentsSkipTheCurvesAndCleanUp) {
+  MemFileSystem fs;
+  Logger log;
+  RefusingDeployer deployer(Status::Timeout("not ready within 1 s"));
+  CurveOptions co;
+  co.output_dir = "/out";
+  co.max_context_length = 4096;
+  co.prefill_granularity = 3;
+  co.decode_granularity = 3;
+  auto curves = MeasureThoroughCurves(CurveSpec(), DisaggDecision(), co, ThoroughOptions{}, fs, log, &deployer);
+  ASSERT_TRUE(curves.ok()) << curves.status().message();
+  EXPECT_TRUE(curves->empty());
+  EXPECT_EQ(deployer.roles, (std::vector<std::string>{"prefill", "decode"}));  // each picked engine once
+  EXPECT_GE(deployer.remove_all, 1);
+  EXPECT_TRUE(fs.IsFile("/out/selected_prefill_interpolation/config.yaml"));
+  EXPECT_FALSE(fs.IsFile("/out/selected_prefill_interpolation/raw_data.npz"));
+  bool warned = false;
+  for (const auto& w : log.warnings()) warned |= w.find("failed to deploy") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(ThoroughCurves, InterruptStopsTheSweep) {
+  MemFileSystem fs;
+  Logger log;
+  RefusingDeployer deployer(Status::Interrupted("signal"));
+  CurveOptions co;
+  co.output_dir = "/out";
+  co.max_context_length = 4096;
+  co.prefill_granularity = 3;
+  auto curves = MeasureThoroughCurves(CurveSpec(), DisaggDecision(), co, ThoroughOptions{}, fs, log, &deployer);
+  ASSERT_FALSE(curves.ok());
+  EXPECT_EQ(curves.status().code(), StatusCode::kInterrupted);
+  EXPECT_EQ(deployer.roles, (std::vector<std::string>{"prefill"}));
+  EXPECT_GE(deployer.remove_all, 1);
+}
+
+TEST(ThoroughCurves, TooSmallContextFailsBeforeDeploying) {
+  MemFileSystem fs;
+  Logger log;
+  RefusingDeployer deployer(Status::Timeout("x"));
+  CurveOptions co;
+  co.output_dir = "/out";
+  co.max_context_length = 600;
+  auto curves = MeasureThoroughCurves(CurveSpec(), DisaggDecision(), co, ThoroughOptions{}, fs, log, &deployer);
+  EXPECT_EQ(curves.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(deployer.roles.empty());
+}
+
 }  // namespace
 }  // namespace dyprof

@@ -1,6 +1,7 @@
 // Thorough mode end to end: the real binary deploys emulator processes on loopback with the local
 // deployer, measures them and picks; an emulator killed mid-run marks its candidate failed; SIGTERM
-// removes every started process and exits 130.
+// removes every started process and exits 130; with the planner's throughput scaling the
+// interpolation curves come from measurements of the picked engines.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/document.h"
 #include "e2e_util.h"
 
 namespace dyprof::testing {
@@ -143,6 +145,98 @@ TEST(ThoroughE2e, SigtermRemovesEveryProcessAndExits130) {
   EXPECT_EQ(WaitExit(prof, 30), 130);
   EXPECT_TRUE(ProcessGone(emu));
   EXPECT_NE(ReadFileOrEmpty(dir.File("out/profiler_status.yaml")).find("status: failed"), std::string::npos);
+}
+
+// Qwen3-32B's architecture with a 4096-token context (a local model directory), so the measured
+// interpolation grids stay short: prefill ISL 100/1261/2422/3583, decode ISL 100/1298/2496.
+constexpr char kSmallContextConfig[] = R"({"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3",
+  "num_hidden_layers": 64, "hidden_size": 5120, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 128,
+  "intermediate_size": 25600, "vocab_size": 151936, "max_position_embeddings": 4096, "tie_word_embeddings": false,
+  "torch_dtype": "bfloat16"})";
+
+TEST(ThoroughE2e, PlannerCurvesAreMeasuredOnThePickedEngines) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("model"));
+  std::ofstream(dir.File("model/config.json")) << kSmallContextConfig;
+  std::ofstream(dir.File("spec.yaml")) << "model: \"" << dir.File("model") << R"("
+backend: vllm
+image: "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.3.1"
+hardware: {gpuSku: h200_sxm, totalGpus: 8, numGpusPerNode: 8}
+workload: {isl: 64, osl: 8}
+sla: {ttft: 2000.0, itl: 50.0}
+searchStrategy: thorough
+features:
+  planner: {optimization_target: sla, enable_throughput_scaling: true, enable_load_scaling: false,
+            pre_deployment_sweeping_mode: thorough}
+)";
+  // 8192 KV tokens = exactly 2.00x of the 4096-token context, so the vLLM log line is exact.
+  constexpr int kKvTokens = 8192;
+  std::vector<std::string> args = {
+      "--config", dir.File("spec.yaml"), "--output-dir", dir.File("out"), "--emulator-speedup", "100",
+      "--decode-interpolation-granularity", "3", "--prefill-interpolation-granularity", "3",
+      "--deployment-timeout", "30", "--deploy-command",
+      "{self} emulate --model {model} --system {system} --backend {backend} --tp {tp} --port {port} "
+      "--speedup {speedup} --http-threads 64 --kv-tokens " + std::to_string(kKvTokens)};
+  RunResult r = RunProfiler(args, dir.path(), {"DGDR_NAME=th"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+
+  // Each picked engine was deployed once into its interpolation dir, measured, and removed.
+  for (const char* sub : {"selected_prefill_interpolation", "selected_decode_interpolation"}) {
+    std::string d = dir.File(std::string("out/") + sub);
+    EXPECT_TRUE(Exists(d + "/raw_data.npz")) << sub;
+    EXPECT_TRUE(Exists(d + "/config.yaml")) << sub;
+    auto dep = nlohmann::json::parse(ReadFileOrEmpty(d + "/deployment.json"), nullptr, false);
+    ASSERT_TRUE(dep.is_object() && dep.contains("pid")) << sub;
+    EXPECT_TRUE(ProcessGone(dep["pid"].get<int>())) << sub;
+  }
+  for (int isl : {100, 1261, 2422, 3583})
+    EXPECT_TRUE(Exists(dir.File("out/selected_prefill_interpolation/aiperf_isl" + std::to_string(isl) +
+                                "/profile_export_aiperf.json"))) << isl;
+  EXPECT_TRUE(Exists(dir.File("out/selected_decode_interpolation/aiperf_isl100_osl500_n1/profile_export_aiperf.json")));
+  EXPECT_TRUE(Exists(dir.File("out/selected_decode_interpolation/decode_itl_interplation.svg")));
+  EXPECT_TRUE(Exists(dir.File("out/selected_prefill_interpolation/prefill_ttft_interpolation.svg")));
+  std::string log = ReadFileOrEmpty(dir.File("out/profile_sla.log"));
+  EXPECT_NE(log.find("Building interpolation curves for planner integration"), std::string::npos);
+  EXPECT_NE(log.find("Prefill interpolation (measured)"), std::string::npos);
+
+  // The planner-profile-data ConfigMap carries the measured data.
+  auto docs = ParseYamlAll(ReadFileOrEmpty(dir.File("out/final_config.yaml")));
+  ASSERT_TRUE(docs.ok());
+  const Json* cm = nullptr;
+  for (const auto& doc : *docs)
+    if (doc.value("kind", "") == "ConfigMap" &&
+        doc["metadata"].value("name", "").rfind("planner-profile-data", 0) == 0)
+      cm = &doc;
+  ASSERT_NE(cm, nullptr);
+  auto prefill = ParseJson((*cm)["data"].value("prefill_raw_data.json", ""));
+  auto decode = ParseJson((*cm)["data"].value("decode_raw_data.json", ""));
+  ASSERT_TRUE(prefill.ok() && decode.ok());
+  EXPECT_EQ((*decode)["max_kv_tokens"], kKvTokens);  // parsed from the decode emulator's log line
+  // Decode: ISL 100 → n 1/7/13, 1298 → 1/2/4, 2496 → 1/2 (8 points), KV usage within (0, 1].
+  ASSERT_EQ((*decode)["z_itl"].size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    EXPECT_GT((*decode)["z_itl"][i].get<double>(), 0);
+    EXPECT_GT((*decode)["z_thpt_per_gpu"][i].get<double>(), 0);
+    EXPECT_GT((*decode)["x_kv_usage"][i].get<double>(), 0);
+    EXPECT_LE((*decode)["x_kv_usage"][i].get<double>(), 1.0);
+  }
+  // Prefill: 4 ISLs, TTFT grows with ISL. Single-request TTFTs carry real-time jitter × the
+  // speedup, so the check is on the trend (positive least-squares slope, last > 2 × first; the
+  // emulated ratio is about 9), not on every step.
+  const Json& isl = (*prefill)["prefill_isl"];
+  const Json& ttft = (*prefill)["prefill_ttft"];
+  ASSERT_EQ(isl.size(), 4u);
+  ASSERT_EQ(ttft.size(), 4u);
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    mx += isl[i].get<double>() / 4;
+    my += ttft[i].get<double>() / 4;
+    if (i > 0) EXPECT_GT(isl[i].get<double>(), isl[i - 1].get<double>());
+  }
+  double cov = 0;
+  for (size_t i = 0; i < 4; ++i) cov += (isl[i].get<double>() - mx) * (ttft[i].get<double>() - my);
+  EXPECT_GT(cov, 0) << ttft.dump();
+  EXPECT_GT(ttft[3].get<double>(), 2 * ttft[0].get<double>()) << ttft.dump();
 }
 
 }  // namespace
