@@ -61,7 +61,7 @@ TEST(EstimateCliTest, StaticDisaggAndBorrowedEfficiency) {
   ASSERT_EQ(s.rc, 0) << s.out;
   ExecResult d = Exec("estimate --model deepseek-ai/DeepSeek-R1 --system gb200 --backend trtllm --mode disagg --isl 1024 "
                "--osl 1024 --concurrency 64 --prefill-dp 4 --prefill-moe-ep 4 --decode-tp 8 --decode-moe-ep 8 "
-               "--decode-workers 2 --format json");
+               "--prefill-workers 1 --decode-workers 2 --format json");
   ASSERT_EQ(d.rc, 0) << d.out;
   auto j = ParseJson(d.out);
   ASSERT_TRUE(j.ok());
