@@ -6,7 +6,14 @@ PKGS=(cmake g++ make pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
       python3 python3-yaml python3-jsonschema python3-numpy)
 # --with-browser adds headless Chromium for the report screenshot test (CI uses it).
-if [ "${1:-}" = "--with-browser" ]; then PKGS+=(chromium); fi
+# --with-fuzz adds clang and its libFuzzer/sanitizer runtime for scripts/run_fuzzers.sh (CI uses it).
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) PKGS+=(chromium) ;;
+    --with-fuzz) PKGS+=(clang libclang-rt-dev) ;;
+    *) echo "install-deps: unknown option $arg (known: --with-browser --with-fuzz)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -174,7 +174,8 @@ Result<ModelSource> FindModelSource(const std::string& id_or_path, const FileSys
     }
   }
   auto closest = ClosestMatches(id, CatalogModelIds(), 3);
-  return Status::NotFound("unknown model '" + id + "': no config.json at that path and no catalog entry (closest: " +
+  std::string shown = id.size() > 200 ? id.substr(0, 197) + "..." : id;  // a pasted blob stays readable
+  return Status::NotFound("unknown model '" + shown + "': no config.json at that path and no catalog entry (closest: " +
                           Join(closest, ", ") + ")");
 }
 

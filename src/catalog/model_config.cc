@@ -1,6 +1,8 @@
 #include "catalog/model_config.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 
 #include "common/strings.h"
 
@@ -14,16 +16,24 @@ const std::vector<std::string> kSupported = {
     "MiniMaxM2ForCausalLM", "DeepseekV3ForCausalLM", "GlmMoeDsaForCausalLM",
 };
 
+// Largest magnitude accepted for any integer field: far above every real model (context lengths
+// reach 1e7, widths 1e5) and low enough that sums and products of two fields, formed in int64 or
+// double downstream, cannot overflow.
+constexpr int64_t kMaxConfigInt = (int64_t{1} << 30) - 1;
+
 // An integer field, or `def` when absent or null. Accepts integral floats ("4096.0").
 Result<int> GetInt(const Json& c, const char* key, int def) {
   auto it = c.find(key);
   if (it == c.end() || it->is_null()) return def;
-  if (it->is_number_integer() || it->is_number_unsigned()) return it->get<int>();
-  if (it->is_number_float()) {
-    double v = it->get<double>();
-    if (v == static_cast<double>(static_cast<long long>(v))) return static_cast<int>(v);
-  }
-  return Status::InvalidSpec(std::string("config.json: ") + key + " must be an integer (found " + ShortValue(*it) + ")");
+  std::optional<double> v;
+  if (it->is_number_integer() || it->is_number_unsigned() ||
+      (it->is_number_float() && std::isfinite(it->get<double>()) && std::floor(it->get<double>()) == it->get<double>()))
+    v = it->get<double>();
+  if (!v) return Status::InvalidSpec(std::string("config.json: ") + key + " must be an integer (found " + ShortValue(*it) + ")");
+  if (std::fabs(*v) > static_cast<double>(kMaxConfigInt))
+    return Status::InvalidSpec(std::string("config.json: ") + key + " is out of range (found " + ShortValue(*it) +
+                               ", limit " + std::to_string(kMaxConfigInt) + ")");
+  return static_cast<int>(*v);
 }
 
 // The first present key of `keys`, or `def`.
@@ -38,6 +48,17 @@ Result<int> GetFirstInt(const Json& c, std::initializer_list<const char*> keys, 
 std::string GetString(const Json& c, const char* key) {
   auto it = c.find(key);
   return (it != c.end() && it->is_string()) ? it->get<std::string>() : "";
+}
+
+// json::value() throws when the field has another type; config.json is user input.
+int IntOr(const Json& o, const char* key, int def) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->is_number_integer() || std::fabs(it->get<double>()) > 1e9) return def;
+  return it->get<int>();
+}
+std::string StringOr(const Json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
@@ -115,13 +136,13 @@ Status ApplyQuantizationConfig(const Json& qc, ModelArch& m) {
       for (const auto& [name, group] : g->items()) {
         const Json& w = group.contains("weights") ? group["weights"] : Json();
         if (!w.is_object()) continue;
-        int bits = w.value("num_bits", 0);
-        std::string type = w.value("type", "");
+        int bits = IntOr(w, "num_bits", 0);
+        std::string type = StringOr(w, "type");
         bool has_act = group.contains("input_activations") && !group["input_activations"].is_null();
         if (bits == 4 && type == "int" && !has_act) f = Quant::kInt4Wo;
         else if (bits == 4 && type == "float") f = Quant::kNvfp4;
         else if (bits == 8 && type == "float")
-          f = (w.value("strategy", "") == "block") ? Quant::kFp8Block : Quant::kFp8;
+          f = (StringOr(w, "strategy") == "block") ? Quant::kFp8Block : Quant::kFp8;
         else
           return Status::Unsupported("quantization_config: unsupported compressed-tensors scheme (" +
                                      std::to_string(bits) + "-bit " + type + ")");
@@ -131,7 +152,7 @@ Status ApplyQuantizationConfig(const Json& qc, ModelArch& m) {
     m.moe_quant = *f;
     if (!IgnoresAttention(qc)) m.weight_quant = *f;
     if (*f != Quant::kInt4Wo) m.act_quant = ActFor(*f, m.act_quant);
-    if (auto kv = qc.find("kv_cache_scheme"); kv != qc.end() && kv->is_object() && kv->value("num_bits", 16) == 8)
+    if (auto kv = qc.find("kv_cache_scheme"); kv != qc.end() && kv->is_object() && IntOr(*kv, "num_bits", 16) == 8)
       m.kv_quant = Quant::kFp8;
     return Status::Ok();
   }
@@ -182,7 +203,7 @@ Result<ModelArch> ParseHfConfig(const Json& config, const Json* hf_quant_config,
   if (m.num_kv_heads <= 0) m.num_kv_heads = m.num_heads;  // MHA
   DYPROF_INT(m.head_dim, GetFirstInt(c, {"head_dim", "attention_head_dim"}, 0));
   if (m.head_dim <= 0) m.head_dim = m.hidden_size / m.num_heads;
-  m.tie_word_embeddings = c.value("tie_word_embeddings", false) == true;
+  m.tie_word_embeddings = c.contains("tie_word_embeddings") && c["tie_word_embeddings"] == true;
 
   // Mixture of experts.
   DYPROF_INT(m.num_experts, GetFirstInt(c, {"num_local_experts", "n_routed_experts", "num_experts", "moe_num_experts"}, 0));
@@ -195,12 +216,17 @@ Result<ModelArch> ParseHfConfig(const Json& config, const Json* hf_quant_config,
     DYPROF_INT(m.num_shared_experts, GetInt(c, "n_shared_experts", 0));
     int shared_inter = 0;
     DYPROF_INT(shared_inter, GetFirstInt(c, {"shared_expert_intermediate_size", "shared_intermediate_size"}, 0));
-    if (m.num_shared_experts > 0 && shared_inter == 0) shared_inter = m.num_shared_experts * m.moe_intermediate_size;
+    if (m.num_shared_experts > 0 && shared_inter == 0) {
+      int64_t total = int64_t{m.num_shared_experts} * m.moe_intermediate_size;
+      if (total > kMaxConfigInt)
+        return Status::InvalidSpec("config.json for " + hf_id + ": n_shared_experts x moe_intermediate_size is out of range");
+      shared_inter = static_cast<int>(total);
+    }
     if (m.num_shared_experts == 0 && shared_inter > 0) m.num_shared_experts = 1;
     m.shared_expert_intermediate_size = shared_inter;
     DYPROF_INT(m.first_dense_layers, GetInt(c, "first_k_dense_replace", 0));
     if (auto it = c.find("mlp_only_layers"); it != c.end() && it->is_array())
-      m.first_dense_layers += static_cast<int>(it->size());
+      m.first_dense_layers += static_cast<int>(std::min<size_t>(it->size(), kMaxConfigInt));
     int sparse_step = 1;
     DYPROF_INT(sparse_step, GetInt(c, "decoder_sparse_step", 1));
     if (sparse_step > 1)
@@ -209,8 +235,8 @@ Result<ModelArch> ParseHfConfig(const Json& config, const Json* hf_quant_config,
     if (m.first_dense_layers == 0) m.intermediate_size = 0;  // every layer is MoE
     if (m.experts_per_token <= 0 || m.experts_per_token > m.num_experts || m.moe_intermediate_size <= 0)
       return Status::InvalidSpec("config.json for " + hf_id + ": MoE needs 0 < num_experts_per_tok <= experts and a positive expert width");
-    if (m.first_dense_layers > m.num_layers)
-      return Status::InvalidSpec("config.json for " + hf_id + ": more dense layers than layers");
+    if (m.first_dense_layers < 0 || m.first_dense_layers > m.num_layers)
+      return Status::InvalidSpec("config.json for " + hf_id + ": first_k_dense_replace must be between 0 and num_hidden_layers");
   }
 
   // Multi-head latent attention.

@@ -67,9 +67,15 @@ int EditDistance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+namespace {
+// Suggestions compare at most this many characters: edit distance is O(n·m), and a megabyte-long
+// "model id" (a fuzzed or pasted spec) would otherwise take seconds per candidate.
+constexpr size_t kMaxSuggestLength = 256;
+}  // namespace
+
 std::vector<std::string> ClosestMatches(std::string_view word, const std::vector<std::string>& candidates,
                                         size_t n) {
-  std::string w = ToLower(word);
+  std::string w = ToLower(word.substr(0, kMaxSuggestLength));
   std::vector<std::pair<int, std::string>> scored;
   for (const auto& c : candidates) scored.emplace_back(EditDistance(w, ToLower(c)), c);
   std::stable_sort(scored.begin(), scored.end(),
@@ -80,6 +86,7 @@ std::vector<std::string> ClosestMatches(std::string_view word, const std::vector
 }
 
 std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates) {
+  word = word.substr(0, kMaxSuggestLength);
   int limit = std::max<int>(2, static_cast<int>(word.size()) / 3);
   std::string best;
   int best_d = limit + 1;

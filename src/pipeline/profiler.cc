@@ -1,6 +1,7 @@
 #include "pipeline/profiler.h"
 
 #include <cstdlib>
+#include <vector>
 
 #include "common/document.h"
 #include "common/strings.h"
@@ -77,6 +78,44 @@ void ApplyHardwareDiscovery(DgdrSpec& spec, bool whole_dgdr, const ProfileOption
   spec.hardware = hw;
 }
 
+// Every file the profile writes goes through this: the values of HF_TOKEN and
+// HUGGING_FACE_HUB_TOKEN are replaced by "***" in any content (status, pick.json, report.html,
+// CSVs, final_config.yaml), as the Logger does for log lines. A token can reach the outputs only
+// when the spec itself holds it (pasted into an env value, an image tag, a model name); a literal
+// token in a DGD or a report is a leak either way, so it is masked there too and a warning says
+// to pass it through a Kubernetes secret (envFromSecret) instead.
+class SecretMaskingFileSystem : public FileSystem {
+ public:
+  SecretMaskingFileSystem(FileSystem* base, std::vector<std::string> secrets)
+      : base_(base), secrets_(std::move(secrets)) {}
+  Result<std::string> ReadFile(const std::string& path) const override { return base_->ReadFile(path); }
+  Status WriteFileAtomic(const std::string& path, const std::string& contents) override {
+    return base_->WriteFileAtomic(path, Mask(contents));
+  }
+  Status MakeDirs(const std::string& path) override { return base_->MakeDirs(path); }
+  bool IsFile(const std::string& path) const override { return base_->IsFile(path); }
+  bool IsDirectory(const std::string& path) const override { return base_->IsDirectory(path); }
+  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+ private:
+  std::string Mask(std::string text) const {
+    for (const auto& s : secrets_) {
+      for (size_t pos = 0; (pos = text.find(s, pos)) != std::string::npos; pos += 3) text.replace(pos, s.size(), "***");
+    }
+    return text;
+  }
+  FileSystem* base_;
+  std::vector<std::string> secrets_;
+};
+
+// The secret values of the environment (the Logger ignores values under 4 characters; so do we).
+std::vector<std::string> EnvSecrets(const EnvLookup& env) {
+  std::vector<std::string> out;
+  if (!env) return out;
+  for (const char* name : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"})
+    if (auto v = env(name); v && v->size() >= 4) out.push_back(*v);
+  return out;
+}
+
 class Pipeline {
  public:
   Pipeline(const ProfileOptions& options, ProfileEnv& env)
@@ -84,6 +123,8 @@ class Pipeline {
 
   Status Run(const std::string& config_arg) {
     start_s_ = env_.clock->MonotonicSeconds();
+    // Before anything is logged: parse warnings quote the spec, which may hold a token.
+    for (const auto& secret : EnvSecrets(env_.env)) env_.log->AddSecret(secret);
     Status st = env_.fs->MakeDirs(options_.output_dir);
     if (!st.ok()) {
       env_.log->Error(st.message());
@@ -102,8 +143,13 @@ class Pipeline {
     DgdrSpec spec = std::move(parsed->spec);
     for (const auto& w : parsed->warnings) env_.log->Warn(w);
     ApplyHardwareDiscovery(spec, parsed->whole_dgdr, options_, *env_.log);
-    if (auto token = env_.env("HF_TOKEN")) env_.log->AddSecret(*token);
-    if (auto token = env_.env("HUGGING_FACE_HUB_TOKEN")) env_.log->AddSecret(*token);
+    for (const auto& secret : EnvSecrets(env_.env)) {
+      if (doc->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).find(secret) != std::string::npos) {
+        env_.log->Warn("the spec contains the value of a Hugging Face token (HF_TOKEN / HUGGING_FACE_HUB_TOKEN); it is "
+                       "masked as *** in every output. Pass tokens through a Kubernetes secret (envFromSecret) instead.");
+        break;
+      }
+    }
 
     // Profiler validation (valid_dgdr_spec): failures are exceptions inside run_profile.
     st = ValidateDgdrSpec(spec);
@@ -208,7 +254,10 @@ class Pipeline {
 
 }  // namespace
 
-Status RunProfile(const std::string& config_arg, const ProfileOptions& options, ProfileEnv& env) {
+Status RunProfile(const std::string& config_arg, const ProfileOptions& options, ProfileEnv& env_in) {
+  SecretMaskingFileSystem masked(env_in.fs, EnvSecrets(env_in.env));
+  ProfileEnv env = env_in;
+  env.fs = &masked;
   try {
     Pipeline p(options, env);
     return p.Run(config_arg);

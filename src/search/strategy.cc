@@ -1,5 +1,7 @@
 #include "search/strategy.h"
 
+#include "catalog/model_config.h"
+
 #include <chrono>
 #include <cmath>
 
@@ -182,6 +184,11 @@ Status NaiveFallback(const DgdrSpec& spec, const FileSystem& fs, const std::stri
   auto src = FindModelSource(ResolveModelPath(spec), fs);
   if (!src.ok()) src = FindModelSource(spec.model, fs);
   if (!src.ok()) return src.status();
+  // The naive fit reads any architecture, but not a broken config.json: a missing architectures
+  // list or absurd sizes (hidden_size 1e300) fail here rather than yield a config sized on junk.
+  const Json* quant = src->hf_quant_config ? &*src->hf_quant_config : nullptr;
+  if (auto arch = ParseHfConfig(src->config, quant, src->hf_id); !arch.ok() && arch.status().code() == StatusCode::kInvalidSpec)
+    return Status::InvalidSpec("model " + src->origin + ": " + arch.status().message());
   auto parsed = NaiveShapeFromConfig(src->config);
   if (!parsed.ok()) return parsed.status();
   shape = *parsed;

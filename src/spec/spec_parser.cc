@@ -123,6 +123,9 @@ class MapReader {
   std::vector<std::string> known_;
 };
 
+// A user's string for an error message: at most ~60 characters.
+std::string Clip(const std::string& s) { return s.size() > 60 ? s.substr(0, 57) + "..." : s; }
+
 std::optional<std::string> EnumValue(MapReader& r, const std::string& key, const std::vector<std::string>& allowed) {
   auto s = r.String(key);
   if (!s) return std::nullopt;
@@ -130,7 +133,7 @@ std::optional<std::string> EnumValue(MapReader& r, const std::string& key, const
   for (const auto& a : allowed)
     if (a == l) return a;
   std::string hint = ClosestMatch(*s, allowed);
-  r.ValueError(key, "expected one of " + Join(allowed, ", ") + ", found '" + *s + "'" +
+  r.ValueError(key, "expected one of " + Join(allowed, ", ") + ", found '" + Clip(*s) + "'" +
                         (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   return std::nullopt;
 }
@@ -169,7 +172,7 @@ void ResolvePlanner(const Json& raw, const std::string& path, PlannerSpec& p, st
   };
   if (auto s = str("pre_deployment_sweeping_mode")) {
     if (auto m = ParseSweepMode(*s)) p.sweep_mode = *m;
-    else errors->push_back(path + ".pre_deployment_sweeping_mode: expected one of none, rapid, thorough, found '" + *s + "'");
+    else errors->push_back(path + ".pre_deployment_sweeping_mode: expected one of none, rapid, thorough, found '" + Clip(*s) + "'");
   } else if (raw.contains("pre_deployment_sweeping_mode") && raw["pre_deployment_sweeping_mode"].is_null()) {
     p.sweep_mode = SweepMode::kNone;
   }
@@ -177,14 +180,14 @@ void ResolvePlanner(const Json& raw, const std::string& path, PlannerSpec& p, st
     static const std::vector<std::string> kTargets = {"throughput", "latency", "sla", "load"};
     std::string l = ToLower(*s);
     if (std::find(kTargets.begin(), kTargets.end(), l) == kTargets.end())
-      errors->push_back(path + ".optimization_target: expected one of throughput, latency, sla, load, found '" + *s + "'");
+      errors->push_back(path + ".optimization_target: expected one of throughput, latency, sla, load, found '" + Clip(*s) + "'");
     p.optimization_target = l;
   }
   if (auto s = str("mode")) {
     static const std::vector<std::string> kModes = {"disagg", "prefill", "decode", "agg"};
     std::string l = ToLower(*s);
     if (std::find(kModes.begin(), kModes.end(), l) == kModes.end())
-      errors->push_back(path + ".mode: expected one of disagg, prefill, decode, agg, found '" + *s + "'");
+      errors->push_back(path + ".mode: expected one of disagg, prefill, decode, agg, found '" + Clip(*s) + "'");
     p.mode = l;
   }
   bool throughput = boolean("enable_throughput_scaling").value_or(true);
@@ -266,6 +269,10 @@ void ParseSla(MapReader& r, const Json& obj, SlaSpec& sla, std::vector<std::stri
 
 }  // namespace
 
+// A DGDR is a Kubernetes object (etcd refuses objects over ~1.5 MB); a spec far larger than that
+// is a mistake (a wrong file, a log pasted in) and only makes every later step slow.
+constexpr size_t kMaxSpecBytes = 4u << 20;
+
 Result<Json> LoadConfigDocument(const std::string& config_arg, const FileSystem& fs) {
   const std::string kNeither =
       "--config value is neither a valid file path nor valid JSON. Pass a path to a .yaml/.yml/.json spec file or "
@@ -274,6 +281,9 @@ Result<Json> LoadConfigDocument(const std::string& config_arg, const FileSystem&
   bool maybe_path = config_arg.size() < 4096 && !config_arg.empty() && config_arg.front() != '{';
   if (maybe_path && fs.IsFile(config_arg)) {
     DYPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(config_arg));
+    if (text.size() > kMaxSpecBytes)
+      return Status::InvalidSpec(config_arg + ": spec is " + std::to_string(text.size()) +
+                                 " bytes; the limit is 4 MiB (a DGDR must fit in a Kubernetes object)");
     std::string lower = ToLower(config_arg);
     if (EndsWith(lower, ".json")) {
       auto r = ParseJson(text);
@@ -309,7 +319,7 @@ Result<ParsedSpec> ParseDgdrSpec(const Json& doc) {
   if (doc.contains("spec") && (doc.contains("kind") || doc.contains("apiVersion"))) {
     out.whole_dgdr = true;
     if (auto k = doc.find("kind"); k != doc.end() && k->is_string() && k->get<std::string>() != "DynamoGraphDeploymentRequest")
-      errors.push_back("kind: expected DynamoGraphDeploymentRequest, found '" + k->get<std::string>() + "'");
+      errors.push_back("kind: expected DynamoGraphDeploymentRequest, found '" + Clip(k->get<std::string>()) + "'");
     if (auto m = doc.find("metadata"); m != doc.end() && m->is_object()) {
       if (auto n = m->find("name"); n != m->end() && n->is_string()) out.spec.dgdr_name = n->get<std::string>();
     }
@@ -329,7 +339,7 @@ Result<ParsedSpec> ParseDgdrSpec(const Json& doc) {
   if (auto v = r.String("runtimeVersionOverride")) {
     static const std::regex kVersion(R"(^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$)");
     if (!std::regex_match(*v, kVersion))
-      r.ValueError("runtimeVersionOverride", "expected a version like 1.2.3, found '" + *v + "'");
+      r.ValueError("runtimeVersionOverride", "expected a version like 1.2.3, found '" + Clip(*v) + "'");
     s.runtime_version_override = *v;
   }
   if (auto st = EnumValue(r, "searchStrategy", {"rapid", "thorough"}))
