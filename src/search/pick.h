@@ -19,6 +19,16 @@ struct EnginePick {
   int NumGpus() const { return split.NumGpus(); }
 };
 
+// An EnginePick with at least one replica.
+inline EnginePick MakeEnginePick(const ParallelSplit& split, int replicas, int max_batch_size, int max_num_tokens) {
+  EnginePick p;
+  p.split = split;
+  p.replicas = replicas < 1 ? 1 : replicas;
+  p.max_batch_size = max_batch_size;
+  p.max_num_tokens = max_num_tokens;
+  return p;
+}
+
 struct Decision {
   Backend backend = Backend::kVllm;  // resolved (never kAuto)
   bool disagg = false;

@@ -10,4 +10,40 @@ std::string ConfigRow::Describe() const {
                      decode.split.Label(), decode.bs);
 }
 
+Json ConfigRowJson(const ConfigRow& r) {
+  Json j = Json::object();
+  j["mode"] = r.disagg ? "disagg" : "agg";
+  j["backend"] = std::string(BackendName(r.backend));
+  j["ttft_ms"] = r.ttft_ms;
+  j["tpot_ms"] = r.tpot_ms;
+  j["request_latency_ms"] = r.request_latency_ms;
+  j["tokens_per_s_per_gpu"] = r.tokens_per_s_per_gpu;
+  j["tokens_per_s_per_gpu_cluster"] = r.tokens_per_s_per_gpu_cluster;
+  j["tokens_per_s_per_user"] = r.tokens_per_s_per_user;
+  j["request_rate"] = r.seq_per_s;
+  j["concurrency"] = r.concurrency;
+  j["gpus_per_replica"] = r.num_total_gpus;
+  j["replicas"] = r.replicas;
+  j["total_gpus"] = r.total_gpus_needed;
+  j["load_served_pct"] = r.load_served_pct;
+  j["sla_exceeded"] = r.sla_exceeded;
+  auto split_json = [](const ParallelSplit& s) {
+    return Json{{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"moe_tp", s.moe_tp}, {"moe_ep", s.moe_ep}, {"label", s.Label()}};
+  };
+  if (r.disagg) {
+    j["prefill"] = split_json(r.prefill.split);
+    j["prefill"]["batch_size"] = r.prefill.bs;
+    j["prefill"]["workers"] = r.prefill_workers;
+    j["decode"] = split_json(r.decode.split);
+    j["decode"]["batch_size"] = r.decode.bs;
+    j["decode"]["workers"] = r.decode_workers;
+  } else {
+    j["engine"] = split_json(r.split);
+    j["engine"]["batch_size"] = r.bs;
+    j["engine"]["max_num_tokens"] = r.ctx_tokens;
+  }
+  j["description"] = r.Describe();
+  return j;
+}
+
 }  // namespace dyprof

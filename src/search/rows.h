@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catalog/parallel.h"
+#include "common/document.h"
 #include "spec/spec.h"
 
 namespace dyprof {
@@ -68,5 +69,8 @@ struct ConfigRow {
   // "tp8 bs28" / "1P tp4 bs1 + 1D tp4 bs16" for tables and logs.
   std::string Describe() const;
 };
+
+// A row as pick.json reports it: mode, backend, latencies, throughputs, GPUs and the engine(s).
+Json ConfigRowJson(const ConfigRow& r);
 
 }  // namespace dyprof

@@ -41,50 +41,6 @@ Result<Resolved> Resolve(const DgdrSpec& spec, const FileSystem& fs) {
   return r;
 }
 
-EnginePick PickFromSplit(const ParallelSplit& split, int replicas, int max_batch, int max_tokens) {
-  EnginePick p;
-  p.split = split;
-  p.replicas = std::max(1, replicas);
-  p.max_batch_size = max_batch;
-  p.max_num_tokens = max_tokens;
-  return p;
-}
-
-Json RowJson(const ConfigRow& r) {
-  Json j = Json::object();
-  j["mode"] = r.disagg ? "disagg" : "agg";
-  j["backend"] = std::string(BackendName(r.backend));
-  j["ttft_ms"] = r.ttft_ms;
-  j["tpot_ms"] = r.tpot_ms;
-  j["request_latency_ms"] = r.request_latency_ms;
-  j["tokens_per_s_per_gpu"] = r.tokens_per_s_per_gpu;
-  j["tokens_per_s_per_gpu_cluster"] = r.tokens_per_s_per_gpu_cluster;
-  j["tokens_per_s_per_user"] = r.tokens_per_s_per_user;
-  j["request_rate"] = r.seq_per_s;
-  j["concurrency"] = r.concurrency;
-  j["gpus_per_replica"] = r.num_total_gpus;
-  j["replicas"] = r.replicas;
-  j["total_gpus"] = r.total_gpus_needed;
-  j["load_served_pct"] = r.load_served_pct;
-  j["sla_exceeded"] = r.sla_exceeded;
-  auto split_json = [](const ParallelSplit& s) {
-    return Json{{"tp", s.tp}, {"pp", s.pp}, {"dp", s.dp}, {"moe_tp", s.moe_tp}, {"moe_ep", s.moe_ep}, {"label", s.Label()}};
-  };
-  if (r.disagg) {
-    j["prefill"] = split_json(r.prefill.split);
-    j["prefill"]["batch_size"] = r.prefill.bs;
-    j["prefill"]["workers"] = r.prefill_workers;
-    j["decode"] = split_json(r.decode.split);
-    j["decode"]["batch_size"] = r.decode.bs;
-    j["decode"]["workers"] = r.decode_workers;
-  } else {
-    j["engine"] = split_json(r.split);
-    j["engine"]["batch_size"] = r.bs;
-    j["engine"]["max_num_tokens"] = r.ctx_tokens;
-  }
-  j["description"] = r.Describe();
-  return j;
-}
 
 // Simulates the picked configuration under its own closed-loop load (the scheduler simulation of
 // src/sim) for latency percentiles; warns when a p90 misses the SLA. Best effort: a simulation
@@ -206,7 +162,7 @@ Status NaiveFallback(const DgdrSpec& spec, const FileSystem& fs, const std::stri
   d.backend = backend;
   d.disagg = false;
   d.naive = true;
-  d.agg = PickFromSplit(n.split, std::max(1, total / std::max(1, n.selected)), 128, 0);
+  d.agg = MakeEnginePick(n.split, std::max(1, total / std::max(1, n.selected)), 128, 0);
   out.chosen_exp = "agg";
   return Status::Ok();
 }
@@ -409,16 +365,16 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
                                        c.total_gpus_needed, total_gpus));
   }
   if (c.disagg) {
-    d.prefill = PickFromSplit(c.prefill.split, c.prefill_workers * replicas, 1, std::max(w.isl, 1));
-    d.decode = PickFromSplit(c.decode.split, c.decode_workers * replicas, c.decode.bs, 0);
+    d.prefill = MakeEnginePick(c.prefill.split, c.prefill_workers * replicas, 1, std::max(w.isl, 1));
+    d.decode = MakeEnginePick(c.decode.split, c.decode_workers * replicas, c.decode.bs, 0);
   } else {
-    d.agg = PickFromSplit(c.split, replicas, c.bs, c.ctx_tokens);
+    d.agg = MakeEnginePick(c.split, replicas, c.bs, c.ctx_tokens);
   }
   Json pick = Json::object();
   pick["mode"] = std::string(PickingModeName(mode));
   pick["chosen_exp"] = out.chosen_exp;
   pick["backend"] = std::string(BackendName(d.backend));
-  pick["chosen"] = RowJson(c);
+  pick["chosen"] = ConfigRowJson(c);
   pick["agg_best_throughput"] = out.agg_best_throughput;
   pick["disagg_best_throughput"] = out.disagg_best_throughput;
   if (out.agg_best_throughput > 0 && out.disagg_best_throughput > 0)
@@ -432,8 +388,8 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
   }
   pick["evaluations"] = out.evaluations;
   Json alts = Json::array();
-  for (const auto& r : out.agg_top) alts.push_back(RowJson(r));
-  for (const auto& r : out.disagg_top) alts.push_back(RowJson(r));
+  for (const auto& r : out.agg_top) alts.push_back(ConfigRowJson(r));
+  for (const auto& r : out.disagg_top) alts.push_back(ConfigRowJson(r));
   pick["top"] = alts;
   d.pick_json = pick;
   finish(out);

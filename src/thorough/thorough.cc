@@ -58,41 +58,13 @@ Json StageJson(const StageRow& r) {
               {"global_bs", r.global_bs}};
 }
 
-Json RowJson(const ConfigRow& r) {
-  Json j = Json::object();
-  j["mode"] = "disagg";
-  j["backend"] = std::string(BackendName(r.backend));
-  j["ttft_ms"] = r.ttft_ms;
-  j["tpot_ms"] = r.tpot_ms;
-  j["request_latency_ms"] = r.request_latency_ms;
-  j["tokens_per_s_per_gpu"] = r.tokens_per_s_per_gpu;
-  j["tokens_per_s_per_gpu_cluster"] = r.tokens_per_s_per_gpu_cluster;
-  j["tokens_per_s_per_user"] = r.tokens_per_s_per_user;
-  j["request_rate"] = r.seq_per_s;
-  j["concurrency"] = r.concurrency;
-  j["gpus_per_replica"] = r.num_total_gpus;
-  j["replicas"] = r.replicas;
-  j["total_gpus"] = r.total_gpus_needed;
-  j["load_served_pct"] = r.load_served_pct;
-  j["sla_exceeded"] = r.sla_exceeded;
-  j["prefill"] = SplitJson(r.prefill.split);
-  j["prefill"]["workers"] = r.prefill_workers;
-  j["decode"] = SplitJson(r.decode.split);
-  j["decode"]["batch_size"] = r.decode.bs;
-  j["decode"]["workers"] = r.decode_workers;
-  j["description"] = r.Describe();
+// pick.json row of a measured configuration.
+Json MeasuredRowJson(const ConfigRow& r) {
+  Json j = ConfigRowJson(r);
   j["measured"] = true;
   return j;
 }
 
-EnginePick PickFromSplit(const ParallelSplit& split, int replicas, int max_batch, int max_tokens) {
-  EnginePick p;
-  p.split = split;
-  p.replicas = std::max(1, replicas);
-  p.max_batch_size = max_batch;
-  p.max_num_tokens = max_tokens;
-  return p;
-}
 
 // The candidate DGD: the disagg DGD for this engine with a 1-GPU placeholder for the other role,
 // reduced to the one worker being measured (convert_config).
@@ -101,8 +73,8 @@ Json CandidateDgd(const DgdrSpec& spec, Backend backend, const Candidate& c, int
   d.backend = backend;
   d.disagg = true;
   ParallelSplit one;
-  d.prefill = PickFromSplit(c.role == "prefill" ? c.split : one, 1, 1, isl);
-  d.decode = PickFromSplit(c.role == "decode" ? c.split : one, 1, c.role == "decode" ? 512 : 0, 0);
+  d.prefill = MakeEnginePick(c.role == "prefill" ? c.split : one, 1, 1, isl);
+  d.decode = MakeEnginePick(c.role == "decode" ? c.split : one, 1, c.role == "decode" ? 512 : 0, 0);
   RenderOptions ro;
   ro.dgdr_name = spec.dgdr_name.value_or("thorough");
   ro.dry_run = true;
@@ -702,18 +674,18 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
   int replicas = mode == PickingMode::kAutoscale ? 1 : c.replicas;
   if (mode == PickingMode::kLoadMatch && c.total_gpus_needed > total_gpus)
     replicas = std::max(1, total_gpus / std::max(1, c.num_total_gpus));
-  d.prefill = PickFromSplit(c.prefill.split, c.prefill_workers * replicas, 1, std::max(w.isl, 1));
-  d.decode = PickFromSplit(c.decode.split, c.decode_workers * replicas, c.decode.bs, 0);
+  d.prefill = MakeEnginePick(c.prefill.split, c.prefill_workers * replicas, 1, std::max(w.isl, 1));
+  d.decode = MakeEnginePick(c.decode.split, c.decode_workers * replicas, c.decode.bs, 0);
   Json pj = Json::object();
   pj["mode"] = std::string(PickingModeName(mode));
   pj["search_strategy"] = "thorough";
   pj["chosen_exp"] = "disagg";
   pj["backend"] = std::string(BackendName(backend));
-  pj["chosen"] = RowJson(c);
+  pj["chosen"] = MeasuredRowJson(c);
   pj["disagg_best_throughput"] = out.disagg_best_throughput;
   pj["efficiency_source"] = out.efficiency_source;
   Json alts = Json::array();
-  for (const auto& r : pick.top) alts.push_back(RowJson(r));
+  for (const auto& r : pick.top) alts.push_back(MeasuredRowJson(r));
   pj["top"] = alts;
   pj["thorough"] = {{"candidates", total_candidates}, {"deployed", total_candidates - skipped},
                     {"skipped", skipped},              {"failed", failed},
