@@ -26,38 +26,25 @@ struct AccuracyFlags {
 
 int RunAccuracy(const AccuracyFlags& f) {
   PosixFileSystem fs;
-  auto text = fs.ReadFile(f.silicon);
-  if (!text.ok()) {
-    std::cerr << "error: " << text.status().message() << "\n";
-    return 1;
-  }
-  auto table = CsvTable::Parse(*text);
+  auto table = LoadCsvTable(fs, f.silicon);
   if (!table.ok()) {
-    std::cerr << "error: " << f.silicon << ": " << table.status().message() << "\n";
+    std::cerr << "error: " << table.status().message() << "\n";
     return 1;
   }
   PerfOptions opts;
   if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
   BatchEstimator est(&fs, opts, f.perf_db);
-  if (f.latency_model == "des") {
-    SimOptions so;
-    so.requests_per_user = f.requests_per_user;
-    so.warmup_per_user = f.warmup_per_user;
+  SimOptions so;
+  so.requests_per_user = f.requests_per_user;
+  so.warmup_per_user = f.warmup_per_user;
+  if (f.latency_model == "des") {  // refit overrides apply to the pure simulation only
     so.prefill_scale = f.prefill_scale;
     so.decode_scale = f.decode_scale;
     so.request_overhead_ms = f.overhead_ms;
     so.statistic = f.statistic;
     if (f.spread >= 0) so.isl_spread = so.osl_spread = f.spread;
-    est.set_runner([so](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, so); });
   }
-  if (f.latency_model == "hybrid") {
-    // The best model per serving mode on the silicon data (docs/accuracy.md): the closed form for
-    // aggregated rows, the scheduler simulation for disaggregated ones.
-    est.set_runner([](const PerfEngine& e, const EstimateRequest& r) -> Result<Metrics> {
-      if (r.mode == ServingMode::kDisagg) return RunEstimateDes(e, r, SimOptions{});
-      return RunEstimate(e, r);
-    });
-  }
+  UseLatencyModel(est, f.latency_model, so);
   std::vector<AccuracyRow> rows;
   std::string per_row = CsvLine({"id", "system", "backend", "mode", "status", "meas_ttft_ms", "pred_ttft_ms",
                                  "meas_tpot_ms", "pred_tpot_ms", "error"});

@@ -93,33 +93,18 @@ Json SourcesJson(const std::vector<OpTiming>& ops) {
 
 int RunBatch(const EstimateFlags& f) {
   PosixFileSystem fs;
-  auto text = fs.ReadFile(f.from_csv);
-  if (!text.ok()) {
-    std::cerr << "error: " << text.status().message() << "\n";
-    return 1;
-  }
-  auto table = CsvTable::Parse(*text);
+  auto table = LoadCsvTable(fs, f.from_csv);
   if (!table.ok()) {
-    std::cerr << "error: " << f.from_csv << ": " << table.status().message() << "\n";
+    std::cerr << "error: " << table.status().message() << "\n";
     return 1;
   }
   PerfOptions opts;
   if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
   BatchEstimator est(&fs, opts, f.perf_db);
-  if (f.latency_model == "des") {
-    SimOptions so;
-    so.requests_per_user = f.requests_per_user;
-    so.warmup_per_user = f.warmup_per_user;
-    est.set_runner([so](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, so); });
-  }
-  if (f.latency_model == "hybrid") {
-    // The best model per serving mode on the silicon data (docs/accuracy.md): the closed form for
-    // aggregated rows, the scheduler simulation for disaggregated ones.
-    est.set_runner([](const PerfEngine& e, const EstimateRequest& r) -> Result<Metrics> {
-      if (r.mode == ServingMode::kDisagg) return RunEstimateDes(e, r, SimOptions{});
-      return RunEstimate(e, r);
-    });
-  }
+  SimOptions so;
+  so.requests_per_user = f.requests_per_user;
+  so.warmup_per_user = f.warmup_per_user;
+  UseLatencyModel(est, f.latency_model, so);
   std::string out = CsvLine({"id", "pred_ttft_ms", "pred_tpot_ms", "status", "error"});
   int ok = 0, n = 0;
   for (size_t i = 0; i < table->num_rows(); ++i) {

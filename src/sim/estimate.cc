@@ -38,4 +38,24 @@ Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& 
   return Status::Internal("unknown mode");
 }
 
+void UseLatencyModel(BatchEstimator& estimator, const std::string& latency_model, const SimOptions& options) {
+  if (latency_model == "des") {
+    estimator.set_runner(
+        [options](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, options); });
+  } else if (latency_model == "hybrid") {
+    estimator.set_runner([options](const PerfEngine& e, const EstimateRequest& r) -> Result<Metrics> {
+      if (r.mode == ServingMode::kDisagg) return RunEstimateDes(e, r, options);
+      return RunEstimate(e, r);
+    });
+  }
+}
+
+Result<CsvTable> LoadCsvTable(const FileSystem& fs, const std::string& path) {
+  auto text = fs.ReadFile(path);
+  if (!text.ok()) return text.status();
+  auto table = CsvTable::Parse(*text);
+  if (!table.ok()) return Status(table.status().code(), path + ": " + table.status().message());
+  return table;
+}
+
 }  // namespace dyprof

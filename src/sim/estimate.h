@@ -2,7 +2,9 @@
 // EstimateRequest (a silicon row or the command line) → Metrics from SimulateAgg / SimulateDisagg.
 #pragma once
 
+#include "common/file_system.h"
 #include "common/status.h"
+#include "perf/csv.h"
 #include "perf/batch.h"
 #include "perf/engine.h"
 #include "sim/sim.h"
@@ -15,5 +17,14 @@ namespace dyprof {
 // null, receives the full simulation result (agg/disagg).
 Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& r, const SimOptions& options = {},
                                SimResult* sim = nullptr);
+
+// Points `estimator` at a latency model: "analytic"/"dyprof" and "aic" keep the closed form (AIC's
+// composition is chosen through PerfOptions), "des" simulates every row with `options`, "hybrid"
+// (the default of estimate/accuracy) uses the closed form for aggregated rows and the simulation
+// for disaggregated ones, the better model for each on the silicon data (docs/accuracy.md).
+void UseLatencyModel(BatchEstimator& estimator, const std::string& latency_model, const SimOptions& options);
+
+// Reads and parses a CSV of rows in the silicon columns; errors name the file.
+Result<CsvTable> LoadCsvTable(const FileSystem& fs, const std::string& path);
 
 }  // namespace dyprof
