@@ -30,25 +30,25 @@ BackendTuning BackendTuning::For(Backend b) {
       t.mixed_step_overhead_ms = 3.0;
       t.eager_layer_overhead_ms = 0.02;
       t.ttft_overhead_ms = 80;
-      t.ttft_scale = 0.35;
-      t.tpot_scale = 1.10;
+      t.ttft_scale = 0.50;
+      t.tpot_scale = 1.06;
       break;
     case Backend::kSglang:
       t.decode_step_overhead_ms = 0.5;
       t.mixed_step_overhead_ms = 2.0;
       t.eager_layer_overhead_ms = 0.015;
-      t.ttft_overhead_ms = 160;
-      t.ttft_scale = 1.60;
-      t.tpot_scale = 0.98;
+      t.ttft_overhead_ms = 250;
+      t.ttft_scale = 0.60;
+      t.tpot_scale = 0.96;
       break;
     case Backend::kTrtllm:
     case Backend::kAuto:
       t.decode_step_overhead_ms = 0.4;
       t.mixed_step_overhead_ms = 1.5;
       t.eager_layer_overhead_ms = 0.01;
-      t.ttft_overhead_ms = 200;
-      t.ttft_scale = 0.35;
-      t.tpot_scale = 0.88;
+      t.ttft_overhead_ms = 160;
+      t.ttft_scale = 0.55;
+      t.tpot_scale = 0.86;
       break;
   }
   t.default_max_num_tokens = 8192;
@@ -137,6 +137,7 @@ struct PerfEngine::Impl {
   const EffGrid* g_ctx_mla = nullptr;
   const EffGrid* g_gen_mla = nullptr;
   const EffGrid* g_moe = nullptr;
+  const EffGrid* g_moe_sibling = nullptr;  // the other 8-bit format's grid (fp8 ↔ fp8_block), or null
   bool moe_gated = true;
   const CommCurve* ar[9] = {};
   const CommCurve* nccl_ag[9] = {};
@@ -197,7 +198,10 @@ struct PerfEngine::Impl {
     double bytes = b * s * (4.0 * h * d) + b * S * 2.0 * hkv * d * kvb;
     double roof = RoofMs(flops, bytes, attn_pf, bw);
     if (g_ctx) {
-      double f[3] = {S, b * h, h / hkv};
+      // Axes as fitted (tools/fit_perf/check_fit.py ctx_attn_features): new query tokens × heads,
+      // the key span each query sees (the window when it is shorter), and the GQA group size.
+      double span = (window <= 0 || window >= S) ? S : window;
+      double f[3] = {b * h * s, span, h / hkv};
       return g_ctx->LatencyMs(roof, f) * scale;
     }
     return (std::max(flops / (kCtxAttnEff * attn_pf), bytes / (kGemmMemEff * bw)) * 1e3 + kCtxAttnFixedMs) * scale;
@@ -271,8 +275,13 @@ struct PerfEngine::Impl {
     double bytes = active * hidden * inter_l * g * moe_wb + 4.0 * tokens * hidden;
     double roof = RoofMs(flops, bytes, moe_pf, bw);
     if (g_moe) {
-      double f[2] = {tokens * topk / experts, hidden * inter_l * g};
-      return g_moe->LatencyMs(roof, f) * scale;
+      // Axes as fitted (check_fit.py moe_features): tokens per expert, local experts, expert size.
+      double f[3] = {tokens * topk / experts, e_local, hidden * inter_l * g};
+      double ms = g_moe->LatencyMs(roof, f);
+      // An 8-bit checkpoint runs whichever of the per-tensor and block-scaled expert kernels the
+      // framework picks; the measured tables hold both and neither label predicts which is used.
+      if (g_moe_sibling) ms = std::min(ms, g_moe_sibling->LatencyMs(roof, f));
+      return ms * scale;
     }
     return (std::max(flops / (kMoeEff * moe_pf), bytes / (kGemmMemEff * bw)) * 1e3 + kMoeFixedMs) * scale;
   }
@@ -442,11 +451,16 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
     }
     m.g_moe = PickGrid(fit, be, "moe", moe_keys, m.moe_dt + "|gated|");
     if (!m.g_moe) m.g_moe = PickGrid(fit, be, "moe", {}, "");
-    // The fitted MoE grids (2 features: tokens per expert, expert weight size) mix every expert
-    // shape of a dtype and are off by up to 10x at decode token counts (e.g. MiniMax-M2.5 fp8,
-    // 8 tokens: fit 0.83 ms vs measured 0.09 ms); the roofline with a fixed efficiency is closer
-    // until the fit resolves expert shapes. See docs/perf-model.md.
-    if (!options.use_fit_moe) m.g_moe = nullptr;
+    // The fitted MoE grids resolve tokens per expert, local experts and expert size (the three
+    // axes fit_perf.py fitted); use_fit_moe = false falls back to the roofline (tests, comparisons).
+    if (m.moe_dt == "fp8" || m.moe_dt == "fp8_block") {
+      const std::string sibling = m.moe_dt == "fp8" ? "fp8_block" : "fp8";
+      m.g_moe_sibling = PickGrid(fit, be, "moe",
+                                 {sibling + "|gated|power_law_1.2", sibling + "|gated|power_law_1.01",
+                                  sibling + "|gated|uniform", sibling + "|gated|balanced"}, sibling + "|gated|");
+      if (m.g_moe_sibling == m.g_moe) m.g_moe_sibling = nullptr;
+    }
+    if (!options.use_fit_moe) m.g_moe = m.g_moe_sibling = nullptr;
     for (int n : {2, 4, 8}) {
       m.ar[n] = fit->CustomAllReduce(be, n);
       m.nccl_ag[n] = fit->Nccl("all_gather|half", n);

@@ -51,7 +51,7 @@ struct BackendTuning {
   int default_max_num_tokens = 8192;   // chunked-prefill token budget per step
   // Serving-composition constants fitted on ../shared/data/silicon/train.csv (docs/perf-model.md):
   double tpot_scale = 1.0;             // agg/disagg TPOT multiplier on the modelled decode step
-  double prefill_interference = 0.5;   // share of the amortised prefill work (b·prefill/OSL) in TPOT
+  double prefill_interference = 0.9;   // share of the amortised prefill work (b·prefill/OSL) in TPOT
   double ttft_scale = 1.0;             // multiplier on the prefill part of TTFT
   double wave_fraction = 0.15;         // share of the other requests' prefill a request waits for
   bool cuda_graph_decode = true;
@@ -137,8 +137,8 @@ struct PerfOptions {
   // Overrides the fitted efficiency tables (tests); null = the embedded tables for the system.
   std::shared_ptr<const FitTables> fit;
   bool use_embedded_fit = true;
-  // Use the fitted MoE grids (off by default: too coarse, see docs/perf-model.md).
-  bool use_fit_moe = false;
+  // Use the fitted MoE grids (false: roofline with a fixed efficiency).
+  bool use_fit_moe = true;
   std::optional<BackendTuning> tuning;
   // Multiplies every op (AIC's latency_correction_scale); 1.0 = none.
   double latency_scale = 1.0;

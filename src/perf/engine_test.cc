@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "catalog/model_catalog.h"
+#include "catalog/system_catalog.h"
+#include "common/file_system.h"
 #include "perf/fit_tables.h"
 
 namespace dyprof {
@@ -245,6 +248,95 @@ TEST(PerfEngineTest, FittedTablesAreUsedAndLabelled) {
   other.name = "other_gpu";
   auto e2 = PerfEngine::Create(Toy(), other, Backend::kVllm, o);
   EXPECT_EQ(e2->EfficiencySource(), "roofline-borrowed");
+}
+
+// The C++ evaluator must look up each fitted grid on the axes tools/fit_perf fitted it on (a
+// mismatch once made prefill attention 17x slow and the MoE grids unusable). Each grid below
+// varies along one axis only, with efficiency 1.0 at one node and 0.1 at the other: the ratio to
+// a flat grid shows which feature value the engine passed on that axis.
+double OpMsWithGrid(const ModelArch& m, Backend be, const std::string& family, const std::string& key,
+                    const std::string& nodes, const std::string& eff, const ParallelSplit& split,
+                    const StepBatch& b, const char* op) {
+  auto fit = FitTables::Parse(R"({"system":"toy_gpu","backends":{")" + std::string(BackendName(be)) + R"(":{")" +
+                              family + R"(":{")" + key + R"(":{"nodes":)" + nodes + R"(,"eff":)" + eff +
+                              R"(,"floor_us":0}}}}})");
+  EXPECT_TRUE(fit.ok()) << fit.status().message();
+  PerfOptions o = RooflineOnly();
+  o.fit = *fit;
+  auto e = PerfEngine::Create(m, ToySystem(), be, o);
+  EXPECT_TRUE(e.ok());
+  std::vector<OpTiming> ops;
+  EXPECT_TRUE(e->StepLatencyMs(split, b, &ops).ok());
+  const OpTiming* t = Find(ops, op);
+  EXPECT_NE(t, nullptr) << op;
+  return t ? t->ms : 0;
+}
+
+TEST(PerfEngineTest, ContextAttentionGridAxesAreQueryTokensTimesHeadsThenKeySpan) {
+  StepBatch b;
+  b.prefill_seqs = 1;
+  b.prefill_tokens = 128;  // 8 heads × 128 tokens = 1024 = 2^10 on axis 0; key span 128 = 2^7 on axis 1
+  const std::string key = "bfloat16|bfloat16|128";
+  double flat = OpMsWithGrid(Toy(), Backend::kVllm, "context_attention", key, "[[0],[0],[0]]", "[1.0]",
+                             ParallelSplit{}, b, "context_attention");
+  double axis0 = OpMsWithGrid(Toy(), Backend::kVllm, "context_attention", key, "[[7,10],[0],[0]]", "[1.0,0.1]",
+                              ParallelSplit{}, b, "context_attention");
+  double axis1 = OpMsWithGrid(Toy(), Backend::kVllm, "context_attention", key, "[[0],[7,10],[0]]", "[0.1,1.0]",
+                              ParallelSplit{}, b, "context_attention");
+  EXPECT_NEAR(axis0 / flat, 10.0, 1e-9);  // looked up at b·h·s = 2^10
+  EXPECT_NEAR(axis1 / flat, 10.0, 1e-9);  // looked up at key span 2^7
+}
+
+TEST(PerfEngineTest, MoeGridAxesAreTokensPerExpertLocalExpertsExpertSize) {
+  ModelArch m = Toy();
+  m.num_experts = 8;
+  m.experts_per_token = 2;
+  m.moe_intermediate_size = 512;
+  StepBatch b;
+  b.decode_seqs = 4;
+  b.decode_ctx = 64;
+  ParallelSplit s{1, 1, 2, 1, 2};  // dp2, moe_ep2: 4 local experts = 2^2 on axis 1
+  const std::string key = "bfloat16|gated|balanced";
+  double flat = OpMsWithGrid(m, Backend::kTrtllm, "moe", key, "[[0],[0],[0]]", "[1.0]", s, b, "moe_experts");
+  double axis1 = OpMsWithGrid(m, Backend::kTrtllm, "moe", key, "[[0],[2,20],[0]]", "[0.1,1.0]", s, b, "moe_experts");
+  EXPECT_NEAR(axis1 / flat, 10.0, 1e-9);
+}
+
+// The embedded H200 tables against kernel timings measured in ../shared/data/perfdb (figures
+// copied here so the test runs without it): TRT-LLM context attention, bf16, 32 heads / 8 KV heads
+// / dim 128, batch 1; vLLM fp8-block MoE, MiniMax-M2.5 experts (3072×1536, 256 experts, top-8),
+// moe_tp 4, 64 tokens, power-law routing.
+TEST(PerfEngineTest, EmbeddedH200TablesReproduceMeasuredKernels) {
+  PosixFileSystem fs;
+  auto sys = FindSystem("h200_sxm");
+  ASSERT_TRUE(sys.ok());
+  auto llama = FindModel("meta-llama/Llama-3.1-8B", fs);
+  ASSERT_TRUE(llama.ok());
+  auto e = PerfEngine::Create(*llama, *sys, Backend::kTrtllm);
+  ASSERT_TRUE(e.ok());
+  for (auto [isl, measured_ms] : {std::pair{1024, 0.0517}, std::pair{4096, 0.3344}, std::pair{16384, 4.1156}}) {
+    std::vector<OpTiming> ops;
+    StepBatch b;
+    b.prefill_seqs = 1;
+    b.prefill_tokens = isl;
+    ASSERT_TRUE(e->StepLatencyMs(ParallelSplit{}, b, &ops).ok());
+    const OpTiming* a = Find(ops, "context_attention");
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->source, OpSource::kMeasuredFit);
+    EXPECT_NEAR(a->ms / a->count, measured_ms, 0.15 * measured_ms) << "isl " << isl;
+  }
+  auto minimax = FindModel("MiniMaxAI/MiniMax-M2.5", fs);
+  ASSERT_TRUE(minimax.ok());
+  auto v = PerfEngine::Create(*minimax, *sys, Backend::kVllm);
+  ASSERT_TRUE(v.ok());
+  std::vector<OpTiming> ops;
+  StepBatch b;
+  b.decode_seqs = 64;
+  b.decode_ctx = 1024;
+  ASSERT_TRUE(v->StepLatencyMs(ParallelSplit{4, 1, 1, 4, 1}, b, &ops).ok());
+  const OpTiming* moe = Find(ops, "moe_experts");
+  ASSERT_NE(moe, nullptr);
+  EXPECT_NEAR(moe->ms / moe->count, 0.2188, 0.25 * 0.2188);
 }
 
 }  // namespace
