@@ -94,13 +94,16 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
 double KvTransferMs(const PerfEngine& engine, const DisaggConfig& config, int isl);
 
 // Worker counts for a disagg deployment whose counts are not known (silicon rows that do not
-// record them), for `concurrency` users: D decode workers so that each decode DP rank holds at
-// most the knee batch (the largest power of two ≤ max_num_seqs whose decode step is ≤ 2× the
-// batch-1 step), then P prefill workers rate-matched to the decode side's request rate at that
-// batch (P = ceil(decode req/s ÷ one prefill worker's req/s at full token budget)).
+// record them), for `concurrency` users: D decode workers sized as the benchmarked deployments were
+// (total decode DP ranks = kCorpusDecodeRanksCoef · concurrency^kCorpusDecodeRanksExp, fitted on the
+// rows that record them), each DP rank then holding ceil(concurrency / ranks) requests; P prefill
+// workers rate-matched to the decode side's request rate at that batch (P = ceil(decode req/s ÷ one
+// prefill worker's req/s at full token budget)).
+inline constexpr double kCorpusDecodeRanksCoef = 1.446;
+inline constexpr double kCorpusDecodeRanksExp = 0.329;
 struct WorkerCounts {
   int prefill_workers = 1, decode_workers = 1;
-  int knee_batch = 1;
+  int decode_batch = 1;  // requests per decode DP rank
 };
 Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggConfig& config, int concurrency,
                                         int isl, int osl, int max_num_tokens = 0);
