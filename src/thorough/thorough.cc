@@ -591,6 +591,28 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
       DYPROF_RETURN_IF_ERROR(run_candidate(c, ++index, count));
       write_result(c);
     }
+    // Every ranked candidate of this role failed: fall back to the ones ranking skipped, best
+    // predicted score first, until one is measured (a pick needs one engine of each role).
+    auto measured_any = [&] {
+      return std::any_of(list.begin(), list.end(), [](const Candidate& c) { return c.status == "measured"; });
+    };
+    std::vector<Candidate*> fallback;
+    for (auto& c : list)
+      if (!c.deploy) fallback.push_back(&c);
+    std::stable_sort(fallback.begin(), fallback.end(),
+                     [](const Candidate* a, const Candidate* b) { return a->pred_score > b->pred_score; });
+    for (Candidate* c : fallback) {
+      if (measured_any()) break;
+      if (cancelled()) return Status::Interrupted("interrupted by signal");
+      log.Warn(fmt::format("Every ranked {} candidate failed; deploying the skipped candidate {} instead", c->role,
+                           c->label));
+      c->deploy = true;
+      c->status = "pending";
+      c->skip_reason.clear();
+      --skipped;
+      DYPROF_RETURN_IF_ERROR(run_candidate(*c, ++index, count + 1));
+      write_result(*c);
+    }
     return Status::Ok();
   };
   Status st = sweep(prefill, ThoroughPhase::kSweepingPrefill, "Sweeping parallelization strategies for prefill, measuring TTFT");

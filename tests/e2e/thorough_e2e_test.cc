@@ -133,6 +133,11 @@ TEST(ThoroughE2e, KilledEmulatorMarksCandidateFailedAndProfileFinishes) {
     }
   EXPECT_TRUE(found);
   EXPECT_GE(summary["failed"].get<int>(), 1);
+  // Another decode engine (ranked, or skipped by ranking and deployed as the fallback) was measured.
+  bool other_decode_measured = false;
+  for (const auto& c : summary["results"])
+    if (c["role"] == "decode" && c["label"] != "tp1" && c["status"] == "measured") other_decode_measured = true;
+  EXPECT_TRUE(other_decode_measured);
   EXPECT_TRUE(Exists(dir.File("out/final_config.yaml")));
 }
 
