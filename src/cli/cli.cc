@@ -79,6 +79,17 @@ int RunCli(int argc, char** argv) {
       ->capture_default_str()->check(CLI::IsMember({"v1beta1", "v1alpha1"}));
   app.add_option("--top-n", options.top_n, "Alternatives shown per serving mode in the summary")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--rerank-top", options.rerank_top,
+                 "Re-rank the top N candidates of each mode by a scheduler simulation under their own load; 0 = off")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            int n = 0;
+            if (!CLI::detail::lexical_cast(v, n) || n < 0)
+              return "must be a whole number >= 0 (0 = off), got '" + v + "'";
+            return {};
+          },
+          "NONNEGATIVE"));
   app.add_option("--gpu-sku", options.gpu_sku, "Fill hardware.gpuSku when the spec leaves it to discovery");
   app.add_option("--num-gpus-per-node", options.num_gpus_per_node, "Fill hardware.numGpusPerNode when unset")
       ->check(CLI::PositiveNumber);

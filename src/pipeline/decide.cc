@@ -51,8 +51,11 @@ Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
   StrategyOptions so;
   so.top_n = ctx.options.top_n;
   so.dry_run = ctx.options.dry_run;
+  so.rerank_top = ctx.options.rerank_top;
   if (ctx.spec.search_strategy == SearchStrategy::kThorough && !ctx.options.dry_run) {
     // Thorough: deploy and measure (src/thorough); SIGINT/SIGTERM remove every deployment → 130.
+    if (ctx.options.rerank_top > 0)
+      ctx.env.log->Warn("--rerank-top is ignored in thorough mode: its candidates are measured, not simulated.");
     ThoroughOptions to = MakeThoroughOptions(ctx);
     StatusWriter status(ctx.env.fs, ctx.env.clock, ctx.options.output_dir);
     auto progress = [&](ThoroughPhase phase, const std::string& message) {

@@ -2,8 +2,10 @@
 
 #include "catalog/model_config.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -42,12 +44,9 @@ Result<Resolved> Resolve(const DgdrSpec& spec, const FileSystem& fs) {
 }
 
 
-// Simulates the picked configuration under its own closed-loop load (the scheduler simulation of
-// src/sim) for latency percentiles; warns when a p90 misses the SLA. Best effort: a simulation
-// error only drops the figures.
-Json LoadSimulation(const PerfEngine& engine, const ConfigRow& c, int isl, int osl, const SlaSpec& sla,
-                    std::vector<std::string>& warnings) {
-  Result<SimResult> r = Status::Internal("not simulated");
+// The scheduler simulation of `c` (src/sim) under its own closed-loop load: an aggregated engine
+// at bs x dp users, an xPyD set at the row's concurrency.
+Result<SimResult> SimulateUnderLoad(const PerfEngine& engine, const ConfigRow& c, int isl, int osl) {
   if (c.disagg) {
     DisaggConfig dc;
     dc.prefill_split = c.prefill.split;
@@ -57,27 +56,98 @@ Json LoadSimulation(const PerfEngine& engine, const ConfigRow& c, int isl, int o
     dc.decode_batch = c.decode.bs;
     dc.decode_workers = c.decode_workers;
     int concurrency = std::max(1, static_cast<int>(std::lround(c.concurrency)));
-    r = SimulateDisagg(engine, dc, concurrency, isl, osl);
-  } else {
-    r = SimulateAgg(engine, c.split, std::max(1, c.bs * c.split.dp), isl, osl, c.ctx_tokens);
+    return SimulateDisagg(engine, dc, concurrency, isl, osl);
   }
-  if (!r.ok()) return Json();
+  return SimulateAgg(engine, c.split, std::max(1, c.bs * c.split.dp), isl, osl, c.ctx_tokens);
+}
+
+// pick.json's "load_simulation" object for a simulation's figures.
+Json LoadSimulationJson(const SimResult& r) {
   auto dist = [](const Dist& d) { return Json{{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}}; };
-  Json j = {{"model", "scheduler simulation (closed loop at the configuration's concurrency)"},
-            {"ttft_ms", dist(r->ttft_ms)},
-            {"itl_ms", dist(r->itl_ms)},
-            {"request_latency_ms", dist(r->e2e_ms)},
-            {"queue_ms", dist(r->queue_ms)},
-            {"achieved_concurrency", r->achieved_concurrency},
-            {"request_rate", r->request_rate},
-            {"preemptions", r->preemptions}};
+  return {{"model", "scheduler simulation (closed loop at the configuration's concurrency)"},
+          {"ttft_ms", dist(r.ttft_ms)},
+          {"itl_ms", dist(r.itl_ms)},
+          {"request_latency_ms", dist(r.e2e_ms)},
+          {"queue_ms", dist(r.queue_ms)},
+          {"achieved_concurrency", r.achieved_concurrency},
+          {"request_rate", r.request_rate},
+          {"preemptions", r.preemptions}};
+}
+
+// The picked configuration's load simulation for pick.json (null when it failed: best effort, an
+// error only drops the figures); warns when a p90 misses the SLA.
+Json LoadSimulation(const Result<SimResult>& r, const SlaSpec& sla, std::vector<std::string>& warnings) {
+  if (!r.ok()) return Json();
   if (sla.ttft_ms && r->ttft_ms.p90 > *sla.ttft_ms)
     warnings.push_back(fmt::format("Under load the simulated p90 TTFT is {:.1f} ms, above the {:.1f} ms target.",
                                    r->ttft_ms.p90, *sla.ttft_ms));
   if (sla.itl_ms && r->itl_ms.p90 > *sla.itl_ms)
     warnings.push_back(fmt::format("Under load the simulated p90 ITL is {:.2f} ms, above the {:.2f} ms target.",
                                    r->itl_ms.p90, *sla.itl_ms));
-  return j;
+  return LoadSimulationJson(*r);
+}
+
+// The engine of backend `b` among those searched (null when none).
+const PerfEngine* EngineFor(const std::vector<PerfEngine>& engines, Backend b) {
+  for (const auto& e : engines)
+    if (e.backend() == b) return &e;
+  return nullptr;
+}
+
+// Latency targets the re-ranking checks at p90; unset ones are not checked.
+struct P90Targets {
+  std::optional<double> ttft_ms, itl_ms, request_latency_ms;
+};
+
+SimVerdict VerdictOf(const Result<SimResult>& r, const P90Targets& t) {
+  if (!r.ok()) return SimVerdict::kUnknown;
+  if (t.ttft_ms && r->ttft_ms.p90 > *t.ttft_ms) return SimVerdict::kMisses;
+  if (t.itl_ms && r->itl_ms.p90 > *t.itl_ms) return SimVerdict::kMisses;
+  if (t.request_latency_ms && r->e2e_ms.p90 > *t.request_latency_ms) return SimVerdict::kMisses;
+  return SimVerdict::kMeets;
+}
+
+std::string_view VerdictName(SimVerdict v) {
+  switch (v) {
+    case SimVerdict::kMeets: return "meets";
+    case SimVerdict::kMisses: return "misses";
+    case SimVerdict::kUnknown: break;
+  }
+  return "unknown";
+}
+
+// One top list after re-ranking: the simulations of its rows in the new order (nullopt past the
+// re-ranked rows) and pick.json's record of the change.
+struct RerankedList {
+  std::vector<std::optional<Result<SimResult>>> sims;
+  Json record = Json::object();
+};
+
+// Simulates the first n rows of `top` and re-orders it by RerankOrder.
+RerankedList RerankTop(std::vector<ConfigRow>& top, int n, const std::vector<PerfEngine>& engines, int isl, int osl,
+                       const P90Targets& targets) {
+  RerankedList out;
+  n = std::min<int>(n, static_cast<int>(top.size()));
+  std::vector<std::optional<Result<SimResult>>> sims(top.size());
+  std::vector<SimVerdict> verdicts;
+  Json before = Json::array(), after = Json::array(), verdict_names = Json::array();
+  for (int i = 0; i < n; ++i) {
+    const PerfEngine* engine = EngineFor(engines, top[i].backend);
+    sims[i] = engine ? SimulateUnderLoad(*engine, top[i], isl, osl)
+                     : Result<SimResult>(Status::Internal("no engine for the row's backend"));
+    verdicts.push_back(VerdictOf(*sims[i], targets));
+  }
+  for (const auto& r : top) before.push_back(r.Describe());
+  std::vector<ConfigRow> rows;
+  for (int i : RerankOrder(verdicts, static_cast<int>(top.size()))) {
+    rows.push_back(top[i]);
+    out.sims.push_back(sims[i]);
+    after.push_back(top[i].Describe());
+    if (i < n) verdict_names.push_back(std::string(VerdictName(verdicts[i])));
+  }
+  top = std::move(rows);
+  out.record = {{"before", before}, {"after", after}, {"p90_sla", verdict_names}};
+  return out;
 }
 
 // warn_and_update_sla: warn when the best achievable latency misses the target.
@@ -168,6 +238,16 @@ Status NaiveFallback(const DgdrSpec& spec, const FileSystem& fs, const std::stri
 }
 
 }  // namespace
+
+std::vector<int> RerankOrder(const std::vector<SimVerdict>& verdicts, int rows) {
+  std::vector<int> order;
+  const int n = std::min<int>(static_cast<int>(verdicts.size()), rows);
+  for (SimVerdict group : {SimVerdict::kMeets, SimVerdict::kUnknown, SimVerdict::kMisses})
+    for (int i = 0; i < n; ++i)
+      if (verdicts[i] == group) order.push_back(i);
+  for (int i = n; i < rows; ++i) order.push_back(i);
+  return order;
+}
 
 bool SimulationSupported(const DgdrSpec& spec, const FileSystem& fs, std::string* why) {
   auto r = Resolve(spec, fs);
@@ -324,6 +404,40 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
     }
   }
 
+  // --rerank-top: the first rows of each top list simulated under their own load and re-ordered
+  // (RerankOrder); the agg-vs-disagg choice stays, the pick becomes the first row of its mode.
+  std::optional<RerankedList> agg_rerank, disagg_rerank;
+  Json rerank_json;
+  if (options.rerank_top > 0 && out.chosen) {
+    P90Targets p90;
+    if (!by_optimization_type) {  // as the pickers: an optimizationType alone ignores the default SLA
+      p90.ttft_ms = sla.ttft_ms;
+      p90.itl_ms = sla.itl_ms;
+      p90.request_latency_ms = sla.e2e_latency_ms;
+    }
+    const std::string closed_form_pick = out.chosen->Describe();
+    agg_rerank = RerankTop(out.agg_top, options.rerank_top, engines, w.isl, w.osl, p90);
+    disagg_rerank = RerankTop(out.disagg_top, options.rerank_top, engines, w.isl, w.osl, p90);
+    out.chosen = out.chosen_exp == "disagg" ? out.disagg_top.front() : out.agg_top.front();
+    const std::string pick_now = out.chosen->Describe();
+    Json targets = Json::object();
+    if (p90.ttft_ms) targets["ttft_ms"] = *p90.ttft_ms;
+    if (p90.itl_ms) targets["itl_ms"] = *p90.itl_ms;
+    if (p90.request_latency_ms) targets["request_latency_ms"] = *p90.request_latency_ms;
+    rerank_json = {{"top_n", options.rerank_top},
+                   {"percentile", "p90"},
+                   {"targets", targets},
+                   {"agg", agg_rerank->record},
+                   {"disagg", disagg_rerank->record},
+                   {"pick_changed", pick_now != closed_form_pick}};
+    log.Info(pick_now != closed_form_pick
+                 ? fmt::format("Re-ranking the top {} by scheduler simulation (p90 vs SLA) changed the {} pick from "
+                               "{} to {}",
+                               options.rerank_top, out.chosen_exp, closed_form_pick, pick_now)
+                 : fmt::format("Re-ranking the top {} by scheduler simulation (p90 vs SLA) kept the {} pick {}",
+                               options.rerank_top, out.chosen_exp, pick_now));
+  }
+
   if (!out.chosen) {
     d.produced = false;
     d.backend = engines.front().backend();
@@ -380,17 +494,29 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
   if (out.agg_best_throughput > 0 && out.disagg_best_throughput > 0)
     pick["agg_vs_disagg_ratio"] = out.agg_best_throughput / out.disagg_best_throughput;
   pick["efficiency_source"] = out.efficiency_source;
-  for (const auto& engine : engines) {
-    if (engine.backend() != c.backend) continue;
-    Json sim = LoadSimulation(engine, c, w.isl, w.osl, sla, out.warnings);
-    if (!sim.is_null()) pick["load_simulation"] = sim;
-    break;
+  // The pick's load simulation: the re-ranking's when it simulated the pick, else run now.
+  const std::optional<RerankedList>& chosen_rerank = out.chosen_exp == "disagg" ? disagg_rerank : agg_rerank;
+  Result<SimResult> chosen_sim = Status::Internal("not simulated");
+  if (chosen_rerank && !chosen_rerank->sims.empty() && chosen_rerank->sims.front()) {
+    chosen_sim = *chosen_rerank->sims.front();
+  } else if (const PerfEngine* engine = EngineFor(engines, c.backend)) {
+    chosen_sim = SimulateUnderLoad(*engine, c, w.isl, w.osl);
   }
+  if (Json sim = LoadSimulation(chosen_sim, sla, out.warnings); !sim.is_null()) pick["load_simulation"] = sim;
   pick["evaluations"] = out.evaluations;
   Json alts = Json::array();
-  for (const auto& r : out.agg_top) alts.push_back(ConfigRowJson(r));
-  for (const auto& r : out.disagg_top) alts.push_back(ConfigRowJson(r));
+  auto add_top = [&alts](const std::vector<ConfigRow>& rows, const std::optional<RerankedList>& rerank) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Json row = ConfigRowJson(rows[i]);
+      if (rerank && i < rerank->sims.size() && rerank->sims[i] && rerank->sims[i]->ok())
+        row["load_simulation"] = LoadSimulationJson(**rerank->sims[i]);
+      alts.push_back(row);
+    }
+  };
+  add_top(out.agg_top, agg_rerank);
+  add_top(out.disagg_top, disagg_rerank);
   pick["top"] = alts;
+  if (!rerank_json.is_null()) pick["rerank"] = rerank_json;
   d.pick_json = pick;
   finish(out);
   d.pick_json["warnings"] = out.warnings;

@@ -19,6 +19,9 @@ namespace dyprof {
 struct StrategyOptions {
   int top_n = 5;
   bool dry_run = false;
+  // Re-rank the first rerank_top rows of each mode's top list by a scheduler simulation under the
+  // row's own load (p90 TTFT / ITL / E2E against the SLA); 0 = off. See RerankOrder.
+  int rerank_top = 0;
 };
 
 // What the strategy found, for pick.json, candidates.csv, pareto.csv and the summary.
@@ -37,6 +40,15 @@ struct StrategyOutcome {
   std::vector<std::string> warnings;             // also logged
   int max_context_length = 0;                    // model max_position_embeddings (fallback rule)
 };
+
+// A simulated configuration's p90 latencies against the SLA targets that are set.
+enum class SimVerdict { kMeets, kUnknown, kMisses };  // kUnknown: the simulation failed
+
+// The re-ranked order of a best-first list of `rows` rows whose first verdicts.size() were
+// simulated: those that meet the SLA, then the unknown ones, then those that miss, each group in
+// its original order; rows past verdicts.size() keep their places after them. Returns the original
+// indices in the new order.
+std::vector<int> RerankOrder(const std::vector<SimVerdict>& verdicts, int rows);
 
 // Whether the performance engine can model spec's model × GPU × backend (AIC support check).
 bool SimulationSupported(const DgdrSpec& spec, const FileSystem& fs, std::string* why);
