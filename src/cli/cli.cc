@@ -134,8 +134,10 @@ int RunCli(int argc, char** argv) {
       for (const auto& c : commands)
         if (c.app && c.app->get_name() == args[i]) is_profile = false;
     }
-    if (is_profile) WriteArgumentFailure(n, args.data(), code == 0 ? 2 : code, e.what());
-    return code == 0 ? 2 : code;
+    // Every argument error exits 2 as documented (CLI11's own codes, 101-115, are not a contract).
+    (void)code;
+    if (is_profile) WriteArgumentFailure(n, args.data(), 2, e.what());
+    return 2;
   }
 
   for (const auto& c : commands) {
