@@ -18,12 +18,14 @@ SimDefaults SimDefaults::For(Backend b) {
       d.request_overhead_ms = 10;
       d.prefill_scale = 1.0;
       d.decode_scale = 0.95;
+      d.disagg_prefill_scale = 1.0;
       break;
     case Backend::kSglang:
       d.max_num_seqs = 1024;
       d.request_overhead_ms = 10;
       d.prefill_scale = 2.5;
       d.decode_scale = 0.85;
+      d.disagg_prefill_scale = 1.2;
       break;
     case Backend::kTrtllm:
     case Backend::kAuto:
@@ -31,6 +33,7 @@ SimDefaults SimDefaults::For(Backend b) {
       d.request_overhead_ms = 10;
       d.prefill_scale = 1.4;
       d.decode_scale = 0.75;
+      d.disagg_prefill_scale = 1.0;
       break;
   }
   return d;
@@ -92,7 +95,7 @@ Result<Built> BuildEngine(const PerfEngine& e, const ParallelSplit& split, int u
   return b;
 }
 
-Workload MakeWorkload(const PerfEngine& e, int concurrency, int isl, int osl, const SimOptions& o) {
+Workload MakeWorkload(const PerfEngine& e, int concurrency, int isl, int osl, const SimOptions& o, bool disagg) {
   const SimDefaults d = SimDefaults::For(e.backend());
   Workload w;
   w.isl = isl;
@@ -111,7 +114,9 @@ Workload MakeWorkload(const PerfEngine& e, int concurrency, int isl, int osl, co
   w.isl_spread = o.isl_spread >= 0 ? o.isl_spread : d.spread;
   w.osl_spread = o.osl_spread >= 0 ? o.osl_spread : d.spread;
   w.seed = o.seed;
-  w.request_overhead_ms = o.request_overhead_ms >= 0 ? o.request_overhead_ms : d.request_overhead_ms;
+  w.request_overhead_ms = o.request_overhead_ms >= 0 ? o.request_overhead_ms
+                          : disagg                     ? d.disagg_request_overhead_ms
+                                                       : d.request_overhead_ms;
   return w;
 }
 
@@ -161,7 +166,7 @@ Result<SimResult> SimulateAgg(const PerfEngine& engine, const ParallelSplit& spl
   const SimDefaults sd = SimDefaults::For(engine.backend());
   PerfStepCost cost(engine, split, options.prefill_scale >= 0 ? options.prefill_scale : sd.prefill_scale,
                     options.decode_scale >= 0 ? options.decode_scale : sd.decode_scale);
-  Workload w = MakeWorkload(engine, concurrency, isl, osl, options);
+  Workload w = MakeWorkload(engine, concurrency, isl, osl, options, /*disagg=*/false);
   DYPROF_ASSIGN_OR_RETURN(SimResult r, SimulateEngine(b.cfg, cost, w));
   DYPROF_RETURN_IF_ERROR(cost.status());
   return r;
@@ -193,10 +198,10 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
   de.decode_workers = c.decode_workers;
   de.kv_transfer_ms = KvTransferMs(engine, c, isl);
   const SimDefaults sd = SimDefaults::For(engine.backend());
-  const double ps = options.prefill_scale >= 0 ? options.prefill_scale : sd.prefill_scale;
+  const double ps = options.prefill_scale >= 0 ? options.prefill_scale : sd.disagg_prefill_scale;
   const double ds = options.decode_scale >= 0 ? options.decode_scale : sd.decode_scale;
   PerfStepCost pc(engine, c.prefill_split, ps, ds), dc(engine, c.decode_split, ps, ds);
-  Workload w = MakeWorkload(engine, concurrency, isl, osl, options);
+  Workload w = MakeWorkload(engine, concurrency, isl, osl, options, /*disagg=*/true);
   DYPROF_ASSIGN_OR_RETURN(SimResult r, SimulateDisaggEngines(de, pc, dc, w));
   DYPROF_RETURN_IF_ERROR(pc.status());
   DYPROF_RETURN_IF_ERROR(dc.status());
@@ -211,8 +216,8 @@ Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggCo
   const int ranks = c.decode_split.dp * c.decode_split.pp;
   const double ctx = isl + osl / 2.0;
   // The simulation's own step costs (fitted scales included), so the counts match what it simulates.
-  PerfStepCost dcost(engine, c.decode_split, def.prefill_scale, def.decode_scale);
-  PerfStepCost pcost(engine, c.prefill_split, def.prefill_scale, def.decode_scale);
+  PerfStepCost dcost(engine, c.decode_split, def.disagg_prefill_scale, def.decode_scale);
+  PerfStepCost pcost(engine, c.prefill_split, def.disagg_prefill_scale, def.decode_scale);
   auto decode_ms = [&](int b) -> Result<double> {
     StepBatch s;
     s.decode_seqs = b;

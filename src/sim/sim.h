@@ -51,6 +51,11 @@ struct SimDefaults {
   int max_total_requests = 4000;
   double request_overhead_ms = 10;
   double prefill_scale = 1.0, decode_scale = 1.0;
+  // An xPyD set: the frontend routes each request through a prefill worker, a KV handoff and a
+  // decode worker (more hops than one engine), and its prefill workers run prefill-only steps.
+  // Fitted on the even disagg rows of train.csv, separately from the aggregated constants.
+  double disagg_request_overhead_ms = 100;
+  double disagg_prefill_scale = 1.0;
   bool median = false;
   // ±5 % uniform ISL/OSL jitter: breaks the lock-step waves a perfectly deterministic closed loop
   // keeps forever (real clients, networks and tokenizers jitter); the mean lengths are unchanged.
