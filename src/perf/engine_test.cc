@@ -339,5 +339,40 @@ TEST(PerfEngineTest, EmbeddedH200TablesReproduceMeasuredKernels) {
   EXPECT_NEAR(moe->ms / moe->count, 0.2188, 0.25 * 0.2188);
 }
 
+// Collectives over more GPUs than the measured curve: only the part above the curve's
+// small-message floor scales with (n−1)/n · m/(m−1) · bw(m)/bw(n); leaving the NVLink domain adds
+// one network latency (ToySystem: 100 vs 10 GB/s, p2p 10 µs; nodes of 8).
+TEST(PerfEngineTest, CollectiveBeyondTheCurveScalesOnlyItsBandwidthPart) {
+  ModelArch m = Toy();
+  m.num_experts = 16;
+  m.experts_per_token = 2;
+  m.moe_intermediate_size = 512;
+  StepBatch b;
+  b.decode_seqs = 1;
+  b.decode_ctx = 64;
+  ParallelSplit s{1, 1, 16, 1, 16};  // 16 attention-DP ranks: a 16-GPU all-gather of 16 tokens
+  const double bytes = 16 * 1024 * 2.0;  // 32 KiB
+  const double factor = (15.0 / 16) * (8.0 / 7) * (100e9 / 10e9);
+  auto dispatch_ms = [&](const std::string& curve) {
+    auto fit = FitTables::Parse(R"({"system":"toy_gpu","nccl":{"all_gather|half":{"8":)" + curve +
+                                R"(},"reduce_scatter|half":{"8":)" + curve + "}}}");
+    EXPECT_TRUE(fit.ok()) << fit.status().message();
+    PerfOptions o = RooflineOnly();
+    o.fit = *fit;
+    auto e = PerfEngine::Create(m, ToySystem(), Backend::kSglang, o);
+    EXPECT_TRUE(e.ok());
+    std::vector<OpTiming> ops;
+    EXPECT_TRUE(e->StepLatencyMs(s, b, &ops).ok());
+    const OpTiming* t = Find(ops, "moe_dispatch");
+    EXPECT_NE(t, nullptr);
+    return t ? t->ms / t->count : 0;
+  };
+  // Latency-bound: flat 20 µs up to 64 KiB, then linear in bytes.
+  EXPECT_NEAR(dispatch_ms(R"({"log2_bytes":[16,30],"us":[20,327680]})"), 0.020 + 0.010, 1e-9);
+  // Bandwidth-bound: 20 µs at 1 KiB, linear in bytes above, so 640 µs at 32 KiB over 8 GPUs.
+  EXPECT_NEAR(dispatch_ms(R"({"log2_bytes":[10,30],"us":[20,20971520]})"),
+              0.020 + 0.010 + (0.020 * bytes / 1024 - 0.020) * factor, 1e-9);
+}
+
 }  // namespace
 }  // namespace dyprof
