@@ -229,10 +229,12 @@ Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggCo
   WorkerCounts w;
   const int n = std::max(1, concurrency);
   // Decode side: how the benchmarked deployments were sized. Over the 199 disagg rows of train.csv
-  // that record worker counts, the total decode DP ranks (workers × dp) follow
-  // 1.446 · concurrency^0.329 (least squares in log space, residual ×1.7 median; tools/fit_serving/
-  // fit_workers.py). The deployments grew their decode batch with the load, not their worker count.
-  const double total_ranks = kCorpusDecodeRanksCoef * std::pow(static_cast<double>(n), kCorpusDecodeRanksExp);
+  // that record worker counts, total decode DP ranks (workers × dp) = 2.569 · concurrency^0.094 ·
+  // dp^0.518 (log-space least squares, ×1.34 median residual, ×1.33 leaving one model × system out;
+  // tools/fit_serving/fit_workers.py): wide attention-DP workers were deployed one or two at a time
+  // whatever the load, tensor-parallel ones several at a time; batches grew with the load.
+  const double total_ranks = kCorpusDecodeRanksCoef * std::pow(static_cast<double>(n), kCorpusDecodeRanksConcExp) *
+                             std::pow(static_cast<double>(c.decode_split.dp), kCorpusDecodeRanksDpExp);
   w.decode_workers = std::max(1, static_cast<int>(std::lround(total_ranks / ranks)));
   const int batch = std::max(1, (n + ranks * w.decode_workers - 1) / (ranks * w.decode_workers));
   DYPROF_ASSIGN_OR_RETURN(double tb, decode_ms(batch));

@@ -100,12 +100,14 @@ double KvTransferMs(const PerfEngine& engine, const DisaggConfig& config, int is
 
 // Worker counts for a disagg deployment whose counts are not known (silicon rows that do not
 // record them), for `concurrency` users: D decode workers sized as the benchmarked deployments were
-// (total decode DP ranks = kCorpusDecodeRanksCoef · concurrency^kCorpusDecodeRanksExp, fitted on the
-// rows that record them), each DP rank then holding ceil(concurrency / ranks) requests; P prefill
-// workers rate-matched to the decode side's request rate at that batch (P = ceil(decode req/s ÷ one
+// (total decode DP ranks = kCorpusDecodeRanksCoef · concurrency^kCorpusDecodeRanksConcExp ·
+// dp^kCorpusDecodeRanksDpExp, dp = one worker's attention-DP size; fitted on the rows that record
+// them), each DP rank then holding ceil(concurrency / ranks) requests; P prefill workers
+// rate-matched to the decode side's request rate at that batch (P = ceil(decode req/s ÷ one
 // prefill worker's req/s at full token budget)).
-inline constexpr double kCorpusDecodeRanksCoef = 1.446;
-inline constexpr double kCorpusDecodeRanksExp = 0.329;
+inline constexpr double kCorpusDecodeRanksCoef = 2.569;
+inline constexpr double kCorpusDecodeRanksConcExp = 0.094;
+inline constexpr double kCorpusDecodeRanksDpExp = 0.518;
 struct WorkerCounts {
   int prefill_workers = 1, decode_workers = 1;
   int decode_batch = 1;  // requests per decode DP rank

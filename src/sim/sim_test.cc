@@ -77,18 +77,18 @@ TEST(SimTest, DisaggWithDerivedWorkers) {
   c.decode_split.tp = 2;
   auto w = DeriveWorkerCounts(*e, c, 256, 1024, 512);
   ASSERT_TRUE(w.ok()) << w.status().message();
-  // Corpus sizing: 1.446 · 256^0.329 = 8.95 decode ranks → 9 workers of one rank, ceil(256/9) = 29 each.
-  EXPECT_EQ(w->decode_workers, 9);
-  EXPECT_EQ(w->decode_batch, 29);
+  // Corpus sizing: 2.569 · 256^0.094 · 1^0.518 = 4.33 decode ranks → 4 workers of one rank, 64 each.
+  EXPECT_EQ(w->decode_workers, 4);
+  EXPECT_EQ(w->decode_batch, 64);
   EXPECT_GE(w->prefill_workers, 1);
   {
-    DisaggConfig dep = c;  // 8 attention-DP ranks per decode worker: 8.95 ranks → one worker, 32 per rank
+    DisaggConfig dep = c;  // 8 DP ranks per worker: 4.33 · 8^0.518 = 12.7 ranks → 2 workers, 16 per rank
     dep.decode_split.tp = 1;
     dep.decode_split.dp = 8;
     auto wd = DeriveWorkerCounts(*e, dep, 256, 1024, 512);
     ASSERT_TRUE(wd.ok()) << wd.status().message();
-    EXPECT_EQ(wd->decode_workers, 1);
-    EXPECT_EQ(wd->decode_batch, 32);
+    EXPECT_EQ(wd->decode_workers, 2);
+    EXPECT_EQ(wd->decode_batch, 16);
   }
   c.prefill_workers = w->prefill_workers;
   c.decode_workers = w->decode_workers;
