@@ -22,15 +22,15 @@ SimDefaults SimDefaults::For(Backend b) {
       break;
     case Backend::kSglang:
       d.max_num_seqs = 1024;
-      d.request_overhead_ms = 10;
-      d.prefill_scale = 2.5;
+      d.request_overhead_ms = 80;
+      d.prefill_scale = 1.4;
       d.decode_scale = 0.85;
       d.disagg_prefill_scale = 1.2;
       break;
     case Backend::kTrtllm:
     case Backend::kAuto:
       d.max_num_seqs = 2048;
-      d.request_overhead_ms = 10;
+      d.request_overhead_ms = 40;
       d.prefill_scale = 1.4;
       d.decode_scale = 0.75;
       d.disagg_prefill_scale = 1.0;
