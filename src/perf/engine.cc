@@ -447,6 +447,13 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
                         "bfloat16|bfloat16|128"}, "bfloat16|");
     m.g_ctx_mla = PickGrid(fit, be, "context_mla", {"bfloat16|" + m.kv_dt, "bfloat16|bfloat16", "fp8|fp8"}, "");
     m.g_gen_mla = PickGrid(fit, be, "generation_mla", {"bfloat16|" + m.kv_dt, "bfloat16|bfloat16", "fp8|fp8"}, "");
+    // MoE grids of one expert dtype, routing distributions in order of preference.
+    auto moe_keys_for = [](const std::string& dt) {
+      std::vector<std::string> keys;
+      for (const char* dist : {"power_law_1.2", "power_law_1.01", "uniform", "balanced"})
+        keys.push_back(dt + "|gated|" + dist);
+      return keys;
+    };
     std::vector<std::string> moe_keys;
     std::vector<std::string> dts = {m.moe_dt};
     if (m.moe_dt == "fp8_block") dts.push_back("fp8");
@@ -454,21 +461,18 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
     if (m.moe_dt == "nvfp4" || m.moe_dt == "w4a16_mxfp4" || m.moe_dt == "int4_wo") dts.push_back("fp8");
     dts.push_back("bfloat16");
     for (const auto& dt : dts) {
-      for (const char* dist : {"power_law_1.2", "power_law_1.01", "uniform", "balanced"}) {
-        moe_keys.push_back(dt + "|gated|" + dist);
-      }
+      std::vector<std::string> keys = moe_keys_for(dt);
+      moe_keys.insert(moe_keys.end(), keys.begin(), keys.end());
     }
     m.g_moe = PickGrid(fit, be, "moe", moe_keys, m.moe_dt + "|gated|");
     if (!m.g_moe) m.g_moe = PickGrid(fit, be, "moe", {}, "");
-    // The fitted MoE grids resolve tokens per expert, local experts and expert size (the three
-    // axes fit_perf.py fitted); use_fit_moe = false falls back to the roofline (tests, comparisons).
+    // An 8-bit expert checkpoint also gets the other 8-bit format's grid; Moe() takes the faster.
     if (m.moe_dt == "fp8" || m.moe_dt == "fp8_block") {
       const std::string sibling = m.moe_dt == "fp8" ? "fp8_block" : "fp8";
-      m.g_moe_sibling = PickGrid(fit, be, "moe",
-                                 {sibling + "|gated|power_law_1.2", sibling + "|gated|power_law_1.01",
-                                  sibling + "|gated|uniform", sibling + "|gated|balanced"}, sibling + "|gated|");
+      m.g_moe_sibling = PickGrid(fit, be, "moe", moe_keys_for(sibling), sibling + "|gated|");
       if (m.g_moe_sibling == m.g_moe) m.g_moe_sibling = nullptr;
     }
+    // use_fit_moe = false: the MoE roofline instead of the fitted grids (tests, comparisons).
     if (!options.use_fit_moe) m.g_moe = m.g_moe_sibling = nullptr;
     for (int n : {2, 4, 8}) {
       m.ar[n] = fit->CustomAllReduce(be, n);
