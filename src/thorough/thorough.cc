@@ -448,35 +448,44 @@ Result<StrategyOutcome> RunThorough(const DgdrSpec& spec, PickingMode mode, cons
         }
       }
     } else {
-      bool with_sla = false;
-      double best = -1;
-      for (size_t i = 0; i < prefill.size(); ++i)
-        for (size_t j = 0; j < decode.size(); ++j) best = std::max(best, score(i, j, true));
-      with_sla = best > 0;
-      if (!with_sla)
+      // Best predicted pairing of every (prefill, decode) pair, scored once: with the SLA when any
+      // pairing can meet it, else without.
+      auto pair_scores = [&](bool with_sla) {
+        std::vector<std::vector<double>> m(prefill.size(), std::vector<double>(decode.size()));
         for (size_t i = 0; i < prefill.size(); ++i)
-          for (size_t j = 0; j < decode.size(); ++j) best = std::max(best, score(i, j, false));
+          for (size_t j = 0; j < decode.size(); ++j) m[i][j] = score(i, j, with_sla);
+        return m;
+      };
+      auto best_of = [](const std::vector<std::vector<double>>& m) {
+        double best = -1;
+        for (const auto& row : m)
+          for (double v : row) best = std::max(best, v);
+        return best;
+      };
+      std::vector<std::vector<double>> pairs = pair_scores(true);
+      double best = best_of(pairs);
+      if (best <= 0) {
+        pairs = pair_scores(false);
+        best = best_of(pairs);
+      }
+      auto rank = [&](Candidate& c, double s, const char* other_role) {
+        c.pred_score = s;
+        if (best > 0 && s < best * (1 - tol)) {
+          c.deploy = false;
+          c.skip_reason = s < 0 ? fmt::format("predicted to miss the SLA with every {} engine", other_role)
+                                : fmt::format("best predicted pairing {:.1f} tokens/s/GPU is below {:.0f}% of the best ({:.1f})",
+                                              s, (1 - tol) * 100, best);
+        }
+      };
       for (size_t i = 0; i < prefill.size(); ++i) {
         double s = -1;
-        for (size_t j = 0; j < decode.size(); ++j) s = std::max(s, score(i, j, with_sla));
-        prefill[i].pred_score = s;
-        if (best > 0 && s < best * (1 - tol)) {
-          prefill[i].deploy = false;
-          prefill[i].skip_reason = s < 0 ? "predicted to miss the SLA with every decode engine"
-                                         : fmt::format("best predicted pairing {:.1f} tokens/s/GPU is below {:.0f}% of the best ({:.1f})",
-                                                       s, (1 - tol) * 100, best);
-        }
+        for (size_t j = 0; j < decode.size(); ++j) s = std::max(s, pairs[i][j]);
+        rank(prefill[i], s, "decode");
       }
       for (size_t j = 0; j < decode.size(); ++j) {
         double s = -1;
-        for (size_t i = 0; i < prefill.size(); ++i) s = std::max(s, score(i, j, with_sla));
-        decode[j].pred_score = s;
-        if (best > 0 && s < best * (1 - tol)) {
-          decode[j].deploy = false;
-          decode[j].skip_reason = s < 0 ? "predicted to miss the SLA with every prefill engine"
-                                        : fmt::format("best predicted pairing {:.1f} tokens/s/GPU is below {:.0f}% of the best ({:.1f})",
-                                                      s, (1 - tol) * 100, best);
-        }
+        for (size_t i = 0; i < prefill.size(); ++i) s = std::max(s, pairs[i][j]);
+        rank(decode[j], s, "prefill");
       }
     }
   }
