@@ -128,14 +128,13 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
+    app.exit(e);  // prints the message
     bool is_profile = true;
     for (int i = 1; i < n; ++i) {
       for (const auto& c : commands)
         if (c.app && c.app->get_name() == args[i]) is_profile = false;
     }
     // Every argument error exits 2 as documented (CLI11's own codes, 101-115, are not a contract).
-    (void)code;
     if (is_profile) WriteArgumentFailure(n, args.data(), 2, e.what());
     return 2;
   }
