@@ -236,6 +236,20 @@ Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggCo
   const double total_ranks = kCorpusDecodeRanksCoef * std::pow(static_cast<double>(n), kCorpusDecodeRanksConcExp) *
                              std::pow(static_cast<double>(c.decode_split.dp), kCorpusDecodeRanksDpExp);
   w.decode_workers = std::max(1, static_cast<int>(std::lround(total_ranks / ranks)));
+  // ... and never fewer than hold the load: the measured TTFTs of those rows show no wait for a
+  // decode slot, so each DP rank held its share within its sequence limit and KV pool.
+  EngineLimits lim;
+  lim.max_model_len = isl + osl;
+  lim.max_num_tokens = DefaultBudget(engine, max_num_tokens);
+  lim.max_batch_size = std::max(1, std::min(def.max_num_seqs, n));
+  if (auto mem = engine.Memory(c.decode_split, lim); mem.ok() && mem->fits) {
+    const int64_t kv_per_rank = mem->max_kv_tokens / std::max(1, c.decode_split.pp);
+    const int64_t seqs_per_rank = std::min<int64_t>(def.max_num_seqs, kv_per_rank / std::max(1, isl + osl));
+    if (seqs_per_rank >= 1) {
+      const int64_t needed_ranks = (n + seqs_per_rank - 1) / seqs_per_rank;
+      w.decode_workers = std::max<int64_t>(w.decode_workers, (needed_ranks + ranks - 1) / ranks);
+    }
+  }
   const int batch = std::max(1, (n + ranks * w.decode_workers - 1) / (ranks * w.decode_workers));
   DYPROF_ASSIGN_OR_RETURN(double tb, decode_ms(batch));
   // Decode side: every rank completes `batch` requests per osl steps.

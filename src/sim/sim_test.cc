@@ -101,6 +101,29 @@ TEST(SimTest, DisaggWithDerivedWorkers) {
   EXPECT_GT(r->ttft_ms.mean, r->kv_transfer_ms);
 }
 
+TEST(SimTest, DerivedDecodeWorkersHoldTheLoad) {
+  auto e = Engine(Backend::kTrtllm);
+  ASSERT_TRUE(e.ok());
+  DisaggConfig c;
+  c.prefill_split.tp = 2;
+  c.decode_split.tp = 2;
+  const int users = 6000, isl = 8000, osl = 8000;
+  auto w = DeriveWorkerCounts(*e, c, users, isl, osl);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  // The corpus rule alone gives 2.569 · 6000^0.094 = 5.8 → 6 workers; 1,000 sequences of 16k tokens
+  // each do not fit one tp2 worker's KV pool, so the count grows until every rank holds its share.
+  EngineLimits lim;
+  lim.max_model_len = isl + osl;
+  lim.max_batch_size = 2048;
+  auto mem = e->Memory(c.decode_split, lim);
+  ASSERT_TRUE(mem.ok());
+  const int64_t seqs_per_worker = mem->max_kv_tokens / (isl + osl);
+  ASSERT_GT(seqs_per_worker, 0);
+  ASSERT_LT(seqs_per_worker * 6, users);  // the case this test is about
+  EXPECT_EQ(w->decode_workers, (users + seqs_per_worker - 1) / seqs_per_worker);
+  EXPECT_LE(static_cast<int64_t>(w->decode_batch), seqs_per_worker);
+}
+
 TEST(SimTest, EstimateRequestPaths) {
   auto e = Engine(Backend::kVllm);
   ASSERT_TRUE(e.ok());
