@@ -291,6 +291,12 @@ TEST(ModelConfig, QuantizationFormats) {
   EXPECT_EQ(kimi.num_experts, 384);
   EXPECT_EQ(kimi.first_dense_layers, 1);
   EXPECT_EQ(q("deepseek-ai/DeepSeek-V3").moe_quant, Quant::kFp8Block);
+  EXPECT_EQ(q("deepseek-ai/DeepSeek-V3").index_heads, 0);
+  auto glm = q("zai-org/GLM-5");  // DSA: MLA plus the lightning indexer
+  EXPECT_TRUE(glm.mla);
+  EXPECT_EQ(glm.index_heads, 32);
+  EXPECT_EQ(glm.index_head_dim, 128);
+  EXPECT_EQ(glm.index_topk, 2048);
   // NVFP4 through hf_quant_config.json.
   Json cfg = FindModelSource("Qwen/Qwen3-8B", fs)->config;
   Json hq = {{"quantization", {{"quant_algo", "NVFP4"}, {"kv_cache_quant_algo", "FP8"}}}};

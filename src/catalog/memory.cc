@@ -28,7 +28,13 @@ double AttentionParamsPerLayer(const ModelArch& m) {
     double kv_a = h * (m.kv_lora_rank + m.qk_rope_head_dim);
     double kv_b = double(m.kv_lora_rank) * H * (m.qk_nope_head_dim + m.v_head_dim);
     double o = H * m.v_head_dim * h;
-    return q + kv_a + kv_b + o;
+    // DSA indexer: query from the q latent, one key head, per-head weights.
+    double indexer = 0;
+    if (m.index_heads > 0) {
+      const double q_in = m.q_lora_rank > 0 ? m.q_lora_rank : h;
+      indexer = q_in * m.index_heads * m.index_head_dim + h * m.index_head_dim + h * m.index_heads;
+    }
+    return q + kv_a + kv_b + o + indexer;
   }
   double d = m.head_dim;
   return h * H * d + 2.0 * h * m.num_kv_heads * d + H * d * h;
@@ -157,6 +163,8 @@ double KvBytesPerToken(const ModelArch& m, const ParallelSplit& split) {
   double per_layer;
   if (m.mla) {
     per_layer = double(m.kv_lora_rank + m.qk_rope_head_dim) * kvb;
+    // DSA indexer key cache: fp8 keys plus one fp32 scale per token.
+    if (m.index_heads > 0) per_layer += m.index_head_dim + 4.0;
   } else {
     int tp = std::max(split.tp, 1);
     int heads = (m.num_kv_heads + tp - 1) / tp;  // replicated when kv_heads < tp

@@ -96,6 +96,15 @@ TEST(DerivedFigures, DeepSeekV3Mla) {
   // MLA KV: (512 + 64)·2 B·61 = 70,272 B, the same at every tp (latent not split).
   EXPECT_DOUBLE_EQ(KvBytesPerToken(m, Tp(1)), 70272.0);
   EXPECT_DOUBLE_EQ(KvBytesPerToken(m, Tp(8)), 70272.0);
+  // With a DSA indexer (GLM-5 shape: 32 heads × 128 dims over the 2048-wide q latent) each layer adds
+  // the indexer weights and an fp8 index key plus an fp32 scale per token.
+  ModelArch dsa = m;
+  dsa.index_heads = 32;
+  dsa.index_head_dim = 128;
+  dsa.index_topk = 2048;
+  EXPECT_DOUBLE_EQ(CountParams(dsa).attention - p.attention,
+                   61 * (1536.0 * 32 * 128 + 7168.0 * 128 + 7168.0 * 32));
+  EXPECT_DOUBLE_EQ(KvBytesPerToken(dsa, Tp(8)), 70272.0 + 61 * (128 + 4.0));
   // DEP8 (tp1, dp8, ep8): attention/dense/shared whole (fp8_block), experts /8, vocab bf16 whole.
   ParallelSplit dep{1, 1, 8, 1, 8};
   double fb = QuantBytes(Quant::kFp8Block);

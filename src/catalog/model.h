@@ -43,6 +43,12 @@ struct ModelArch {
   int qk_rope_head_dim = 0;
   int qk_nope_head_dim = 0;
   int v_head_dim = 0;
+  // DeepSeek sparse attention (DSA: DeepSeek-V3.2, GLM-5): a lightning indexer of `index_heads` ×
+  // `index_head_dim` scores every cached key per query and MLA attends the top `index_topk`;
+  // index_heads == 0 otherwise.
+  int index_heads = 0;
+  int index_head_dim = 0;
+  int index_topk = 0;
 
   // Sliding-window attention: layers using a window of `sliding_window` tokens (gpt-oss alternates).
   int sliding_window = 0;

@@ -9,7 +9,8 @@
 namespace dyprof {
 namespace {
 
-// GlmMoeDsaForCausalLM is modelled approximately: its DSA sparse attention is treated as dense MLA.
+// GlmMoeDsaForCausalLM: MLA with the DSA indexer ops and top-k sparse decode attention (prefill
+// attention stays dense).
 const std::vector<std::string> kSupported = {
     "LlamaForCausalLM",     "MistralForCausalLM",  "Qwen2ForCausalLM",      "Qwen3ForCausalLM",
     "Qwen2MoeForCausalLM",  "Qwen3MoeForCausalLM", "MixtralForCausalLM",    "GptOssForCausalLM",
@@ -253,6 +254,13 @@ Result<ModelArch> ParseHfConfig(const Json& config, const Json* hf_quant_config,
       return Status::InvalidSpec("config.json for " + hf_id + ": MLA needs qk_rope_head_dim, qk_nope_head_dim and v_head_dim");
     m.head_dim = m.qk_nope_head_dim + m.qk_rope_head_dim;
     m.num_kv_heads = m.num_heads;
+    DYPROF_INT(m.index_heads, GetInt(c, "index_n_heads", 0));
+    DYPROF_INT(m.index_head_dim, GetInt(c, "index_head_dim", 0));
+    DYPROF_INT(m.index_topk, GetInt(c, "index_topk", 0));
+    if (m.index_heads < 0 || m.index_head_dim < 0 || m.index_topk < 0 ||
+        (m.index_heads > 0 && (m.index_head_dim == 0 || m.index_topk == 0)))
+      return Status::InvalidSpec("config.json for " + hf_id +
+                                 ": a sparse-attention indexer needs positive index_n_heads, index_head_dim and index_topk");
   }
 
   // Sliding-window attention.

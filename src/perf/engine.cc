@@ -557,14 +557,39 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
       gemm("q_gemm", tokens, heads_l * (nope + rope), h, L);
     }
     gemm("kv_a_gemm", tokens, kv_lora + rope, h, L);
+    if (a.index_heads > 0) {
+      // DSA lightning indexer, replicated on every TP rank: queries from the q latent, one shared key,
+      // per-head weights; its scores are an MQA-shaped pass over the cached index keys (timed with the
+      // attention model: ih query heads, one key head, index_head_dim), then a top-k over the scores.
+      const double ih = a.index_heads, id = a.index_head_dim;
+      gemm("indexer_q_gemm", tokens, ih * id, q_lora > 0 ? q_lora : h, L);
+      gemm("indexer_k_gemm", tokens, id, h, L);
+      gemm("indexer_weights_gemm", tokens, ih, h, L, true);
+      acc.Add("indexer_norm_rope", m.Elementwise(tokens * (ih + 2.0) * id * 2.0 * 2.0), L, OpSource::kAnalytic);
+      if (pf_seqs > 0) {
+        acc.Add("indexer_context_scores", m.CtxAttn(pf_seqs, pf_len, batch.prefill_past, ih, 1, id, 0), L,
+                m.Src(m.g_ctx));
+        const double keys = batch.prefill_past + pf_len / 2.0;
+        acc.Add("indexer_context_topk", m.Elementwise(batch.prefill_tokens * keys * 4.0 * 2.0), L,
+                OpSource::kAnalytic);
+      }
+      if (batch.decode_seqs > 0) {
+        OpSource s = OpSource::kRoofline;
+        double v = m.GenAttn(batch.decode_seqs, batch.decode_ctx, ih, 1, id, 0, &s);
+        acc.Add("indexer_generation_scores", v, L, s);
+        acc.Add("indexer_generation_topk", m.Elementwise(batch.decode_seqs * batch.decode_ctx * 4.0 * 2.0), L,
+                OpSource::kAnalytic);
+      }
+    }
     if (pf_seqs > 0) {
       gemm("kv_b_gemm", batch.prefill_tokens, heads_l * (nope + v), kv_lora, L);
       acc.Add("context_mla", m.CtxMla(pf_seqs, pf_len, batch.prefill_past, heads_l, nope, rope, v), L, m.Src(m.g_ctx_mla));
     }
     if (batch.decode_seqs > 0) {
       gemm("mla_absorb_bmm", batch.decode_seqs, heads_l * kv_lora, nope, L, true);
-      acc.Add("generation_mla", m.GenMla(batch.decode_seqs, batch.decode_ctx, heads_l, kv_lora, rope), L,
-              m.Src(m.g_gen_mla));
+      // With DSA each query attends the indexer's top-k keys only.
+      const double span = a.index_topk > 0 ? std::min<double>(batch.decode_ctx, a.index_topk) : batch.decode_ctx;
+      acc.Add("generation_mla", m.GenMla(batch.decode_seqs, span, heads_l, kv_lora, rope), L, m.Src(m.g_gen_mla));
       gemm("mla_uv_bmm", batch.decode_seqs, heads_l * v, kv_lora, L, true);
     }
     gemm("o_proj_gemm", tokens, h, heads_l * v, L);

@@ -227,6 +227,49 @@ TEST(PerfEngineTest, MoeAndMlaOps) {
   EXPECT_FALSE(e->CheckSplit(ParallelSplit{2, 1, 1, 1, 1}).ok());  // moe_tp·moe_ep != tp·dp
 }
 
+TEST(PerfEngineTest, SparseAttentionIndexerOpsAndTopKDecodeSpan) {
+  ModelArch m = Toy();
+  m.mla = true;
+  m.q_lora_rank = 256;
+  m.kv_lora_rank = 128;
+  m.qk_rope_head_dim = 32;
+  m.qk_nope_head_dim = 64;
+  m.v_head_dim = 64;
+  ModelArch dense = m;
+  m.index_heads = 4;
+  m.index_head_dim = 64;
+  m.index_topk = 512;
+  auto e = PerfEngine::Create(m, ToySystem(), Backend::kTrtllm, RooflineOnly());
+  auto ed = PerfEngine::Create(dense, ToySystem(), Backend::kTrtllm, RooflineOnly());
+  ASSERT_TRUE(e.ok() && ed.ok());
+  auto decode_ops = [](const PerfEngine& engine, double ctx) {
+    std::vector<OpTiming> ops;
+    StepBatch b;
+    b.decode_seqs = 2;
+    b.decode_ctx = ctx;
+    EXPECT_TRUE(engine.StepLatencyMs(ParallelSplit{}, b, &ops).ok());
+    return ops;
+  };
+  auto ops = decode_ops(*e, 4096);
+  for (const char* name : {"indexer_q_gemm", "indexer_k_gemm", "indexer_weights_gemm", "indexer_norm_rope",
+                           "indexer_generation_scores", "indexer_generation_topk"})
+    EXPECT_NE(Find(ops, name), nullptr) << name;
+  EXPECT_EQ(Find(decode_ops(*ed, 4096), "indexer_q_gemm"), nullptr);
+  // Indexer query GEMM: 2 tokens × (4·64) outputs from the 256-wide q latent, bf16 roofline.
+  const double flops = 2.0 * 2 * 256 * 256, bytes = 2.0 * 2 * 256 + 2.0 * 256 * 256 + 2.0 * 2 * 256;
+  const OpTiming* q = Find(ops, "indexer_q_gemm");
+  ASSERT_NE(q, nullptr);
+  EXPECT_GT(q->ms, std::max(flops / 1e14, bytes / 1e12) * 1e3);
+  // Top-k: 2 sequences × 4096 fp32 scores written and read back.
+  EXPECT_NEAR(Find(ops, "indexer_generation_topk")->ms, 2.0 * 4096 * 4 * 2 / 0.8e12 * 1e3 + 3e-3, 1e-9);
+  // Decode MLA attends the top 512 keys: the same at 4,096 cached tokens as dense MLA at 512.
+  EXPECT_NEAR(Find(ops, "generation_mla")->ms, Find(decode_ops(*ed, 512), "generation_mla")->ms, 1e-12);
+  EXPECT_GT(Find(decode_ops(*ed, 4096), "generation_mla")->ms, Find(ops, "generation_mla")->ms);
+  // Below the top-k every key is attended.
+  EXPECT_NEAR(Find(decode_ops(*e, 300), "generation_mla")->ms, Find(decode_ops(*ed, 300), "generation_mla")->ms,
+              1e-12);
+}
+
 TEST(PerfEngineTest, FittedTablesAreUsedAndLabelled) {
   auto fit = FitTables::Parse(R"({"system":"toy_gpu","backends":{"vllm":{"gemm":{"bfloat16":
       {"nodes":[[0],[0],[0]],"eff":[0.5],"floor_us":0}}}}})");
