@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -9,10 +10,38 @@
 #include "common/clock.h"
 #include "common/file_system.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "pipeline/profiler.h"
 #include "pipeline/status_file.h"
 
 namespace dyprof {
+
+void AddSpeculativeFlags(CLI::App* app, SpeculativeFlags* flags) {
+  app->add_option("--mtp-draft-tokens", flags->draft_tokens,
+                  "Speculative decoding: MTP draft tokens verified per decode step (0 = off; closed-form models only)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 8));
+  app->add_option("--mtp-acceptance", flags->acceptance,
+                  "Comma-separated acceptance rate of draft token 1, 2, ... given the earlier ones were accepted "
+                  "(missing = 0; default 0.85: DeepSeek-V3 report, 85-90 % for its MTP token)")
+      ->capture_default_str();
+}
+
+Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags) {
+  SpeculativeDecoding s;
+  s.draft_tokens = flags.draft_tokens;
+  for (const std::string& item : Split(flags.acceptance, ',')) {
+    double v = 0;
+    const char* end = item.data() + item.size();
+    auto [ptr, ec] = std::from_chars(item.data(), end, v);
+    if (item.empty() || ec != std::errc() || ptr != end)
+      return Status::InvalidArgument("--mtp-acceptance: expected comma-separated numbers in [0, 1], found '" +
+                                     flags.acceptance + "'");
+    s.acceptance.push_back(v);
+  }
+  if (Status st = s.Validate(); !st.ok()) return Status::InvalidArgument("--mtp-acceptance: " + st.message());
+  return s;
+}
 
 std::vector<CommandRegistrar> AllCommands() {
   std::vector<CommandRegistrar> commands = CatalogCommands();

@@ -8,7 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+#include "perf/engine.h"
+
 namespace dyprof {
+
+// --mtp-draft-tokens / --mtp-acceptance, shared by estimate and accuracy.
+struct SpeculativeFlags {
+  int draft_tokens = 0;
+  std::string acceptance = "0.85";
+};
+void AddSpeculativeFlags(CLI::App* app, SpeculativeFlags* flags);
+// InvalidArgument naming the flag when the list is not numbers in [0, 1] or the count is out of range.
+Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags);
 
 // A subcommand: registers its flags on `app` and returns the action to run when it was chosen.
 // The action returns the process exit code.

@@ -22,6 +22,7 @@ struct AccuracyFlags {
   double prefill_scale = -1, decode_scale = -1, overhead_ms = -1;
   int statistic = 0;
   double spread = -1;
+  SpeculativeFlags speculative;
 };
 
 int RunAccuracy(const AccuracyFlags& f) {
@@ -33,6 +34,12 @@ int RunAccuracy(const AccuracyFlags& f) {
   }
   PerfOptions opts;
   if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
+  auto speculative = ToSpeculative(f.speculative);
+  if (!speculative.ok()) {
+    std::cerr << "error: " << speculative.status().message() << "\n";
+    return 2;
+  }
+  opts.speculative = *speculative;
   BatchEstimator est(&fs, opts, f.perf_db);
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
@@ -107,6 +114,7 @@ CommandRegistrar AccuracyCommand() {
     app->add_option("--sim-overhead-ms", f->overhead_ms, "des: override the per-request client overhead (refits)");
     app->add_option("--perf-db", f->perf_db, "Directory of measured kernel tables (perfdb layout) to interpolate");
     app->add_option("--rows-out", f->errors_csv, "Also write per-row predictions and status to this CSV");
+    AddSpeculativeFlags(app, &f->speculative);
     return {app, [f]() { return RunAccuracy(*f); }};
   };
 }

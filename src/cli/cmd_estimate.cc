@@ -42,6 +42,7 @@ struct EstimateFlags {
   SplitFlags split, prefill, decode;
   int prefill_batch = 1, prefill_workers = 0, decode_batch = 0, decode_workers = 0;  // workers 0 = derive (des) / 1
   bool detail = false;
+  SpeculativeFlags speculative;
 };
 
 void AddSplitFlags(CLI::App* app, SplitFlags& s, const std::string& prefix, const std::string& what) {
@@ -100,6 +101,12 @@ int RunBatch(const EstimateFlags& f) {
   }
   PerfOptions opts;
   if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
+  auto speculative = ToSpeculative(f.speculative);
+  if (!speculative.ok()) {
+    std::cerr << "error: " << speculative.status().message() << "\n";
+    return 2;
+  }
+  opts.speculative = *speculative;
   BatchEstimator est(&fs, opts, f.perf_db);
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
@@ -175,6 +182,12 @@ int RunSingle(const EstimateFlags& f) {
   }
   PerfOptions opts;
   if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
+  auto speculative = ToSpeculative(f.speculative);
+  if (!speculative.ok()) {
+    std::cerr << "error: " << speculative.status().message() << "\n";
+    return 2;
+  }
+  opts.speculative = *speculative;
   if (!f.perf_db.empty()) {
     auto db = PerfDb::Load(f.perf_db, system->name, std::string(BackendName(*backend)), fs);
     if (!db.ok()) {
@@ -229,7 +242,7 @@ int RunSingle(const EstimateFlags& f) {
     breakdown_batch = r.batch;
   }
   const bool des = (f.latency_model == "des" && *mode != ServingMode::kStatic) ||
-                   (f.latency_model == "hybrid" && *mode == ServingMode::kDisagg);
+                   (f.latency_model == "hybrid" && *mode == ServingMode::kDisagg && opts.speculative.draft_tokens == 0);
   SimResult sim;
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
@@ -388,6 +401,7 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--arrival-rate", f->arrival_rate, "des: Poisson arrivals at this rate (req/s) instead of a closed loop");
     app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
+    AddSpeculativeFlags(app, &f->speculative);
     app->add_option("--from-csv", f->from_csv, "Silicon-format rows to predict (columns of data/silicon/train.csv)");
     app->add_option("--out", f->out, "With --from-csv: PRED.csv (id,pred_ttft_ms,pred_tpot_ms,status,error); default stdout");
     return {app, [f]() { return f->from_csv.empty() ? RunSingle(*f) : RunBatch(*f); }};

@@ -70,6 +70,25 @@ TEST(EstimateCliTest, StaticDisaggAndBorrowedEfficiency) {
   EXPECT_EQ((*j)["num_gpus"], 4 + 16);
 }
 
+TEST(EstimateCliTest, MtpDraftsShortenTpotAndBadRatesAreArgumentErrors) {
+  const std::string base = "estimate --model deepseek-ai/DeepSeek-V3 --system b200_sxm --backend trtllm --mode static "
+                           "--batch-size 4 --tp 8 --moe-tp 8 --isl 1024 --osl 256 --format json";
+  ExecResult plain = Exec(base);
+  ExecResult mtp = Exec(base + " --mtp-draft-tokens 1 --mtp-acceptance 0.9");
+  ASSERT_EQ(plain.rc, 0) << plain.out;
+  ASSERT_EQ(mtp.rc, 0) << mtp.out;
+  auto p = ParseJson(plain.out), m = ParseJson(mtp.out);
+  ASSERT_TRUE(p.ok() && m.ok());
+  // One draft accepted 90 % of the time: 1.9 tokens per step for a step that costs more than one.
+  const double ratio = (*p)["tpot_ms"].get<double>() / (*m)["tpot_ms"].get<double>();
+  EXPECT_GT(ratio, 1.2);
+  EXPECT_LT(ratio, 1.9);
+  EXPECT_DOUBLE_EQ((*p)["ttft_ms"].get<double>(), (*m)["ttft_ms"].get<double>());
+  EXPECT_EQ(Exec(base + " --mtp-draft-tokens 1 --mtp-acceptance 0.9,abc").rc, 2);
+  EXPECT_EQ(Exec(base + " --mtp-draft-tokens 1 --mtp-acceptance 1.5").rc, 2);
+  EXPECT_EQ(Exec(base + " --mtp-draft-tokens 9").rc, 2);
+}
+
 TEST(EstimateCliTest, UnknownModelFails) {
   EXPECT_NE(Exec("estimate --model no/such-model --system h200_sxm").rc, 0);
 }

@@ -483,7 +483,43 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
     }
   }
   e.impl_ = std::move(impl);
+  if (options.speculative.draft_tokens > 0) {
+    DYPROF_RETURN_IF_ERROR(options.speculative.Validate());
+    // The MTP module: one decoder layer of the model (an MoE layer for MoE models), embedding and
+    // head, no framework overhead of its own (it runs inside the target step).
+    ModelArch mtp = model;
+    mtp.num_layers = 1;
+    mtp.first_dense_layers = 0;
+    mtp.num_sliding_layers = 0;
+    PerfOptions draft_options = options;
+    draft_options.speculative = {};
+    BackendTuning quiet = e.tuning_;
+    quiet.decode_step_overhead_ms = quiet.mixed_step_overhead_ms = quiet.eager_layer_overhead_ms = 0;
+    draft_options.tuning = quiet;
+    DYPROF_ASSIGN_OR_RETURN(PerfEngine draft, Create(mtp, system, backend, draft_options));
+    e.draft_ = std::make_shared<const PerfEngine>(std::move(draft));
+  }
   return e;
+}
+
+double SpeculativeDecoding::TokensPerStep() const {
+  double tokens = 1.0, run = 1.0;
+  for (int i = 0; i < draft_tokens; ++i) {
+    run *= i < static_cast<int>(acceptance.size()) ? acceptance[static_cast<size_t>(i)] : 0.0;
+    tokens += run;
+  }
+  return tokens;
+}
+
+Status SpeculativeDecoding::Validate() const {
+  if (draft_tokens < 0 || draft_tokens > 8)
+    return Status::InvalidArgument("speculative decoding: draft tokens must be 0..8, got " + std::to_string(draft_tokens));
+  for (double a : acceptance) {
+    if (!(a >= 0.0 && a <= 1.0))
+      return Status::InvalidArgument("speculative decoding: every acceptance rate must lie in [0, 1], got " +
+                                     std::to_string(a));
+  }
+  return Status::Ok();
 }
 
 std::string_view PerfEngine::EfficiencySource() const {
@@ -521,9 +557,13 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
   const ModelArch& a = model_;
   Acc acc;
   acc.detail = detail;
-  const double tokens = static_cast<double>(batch.prefill_tokens) + batch.decode_seqs;
+  // Verifying speculative drafts: q query tokens per decode sequence against the same cached keys
+  // (attention sees them as q× the query heads: more FLOPs, the same KV reads).
+  const double q_dec = std::max(1, batch.decode_query_tokens);
+  const double dec_tokens = batch.decode_seqs * q_dec;
+  const double tokens = static_cast<double>(batch.prefill_tokens) + dec_tokens;
   if (tokens <= 0) return 0.0;
-  const double seqs_logits = (batch.logits_for_prefill ? batch.prefill_seqs : 0) + batch.decode_seqs;
+  const double seqs_logits = (batch.logits_for_prefill ? batch.prefill_seqs : 0) + dec_tokens;
   const int tp = split.tp;
   const double h = a.hidden_size;
   const double L = a.num_layers;
@@ -575,9 +615,9 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
       }
       if (batch.decode_seqs > 0) {
         OpSource s = OpSource::kRoofline;
-        double v = m.GenAttn(batch.decode_seqs, batch.decode_ctx, ih, 1, id, 0, &s);
+        double v = m.GenAttn(batch.decode_seqs, batch.decode_ctx, ih * q_dec, 1, id, 0, &s);
         acc.Add("indexer_generation_scores", v, L, s);
-        acc.Add("indexer_generation_topk", m.Elementwise(batch.decode_seqs * batch.decode_ctx * 4.0 * 2.0), L,
+        acc.Add("indexer_generation_topk", m.Elementwise(dec_tokens * batch.decode_ctx * 4.0 * 2.0), L,
                 OpSource::kAnalytic);
       }
     }
@@ -586,11 +626,12 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
       acc.Add("context_mla", m.CtxMla(pf_seqs, pf_len, batch.prefill_past, heads_l, nope, rope, v), L, m.Src(m.g_ctx_mla));
     }
     if (batch.decode_seqs > 0) {
-      gemm("mla_absorb_bmm", batch.decode_seqs, heads_l * kv_lora, nope, L, true);
+      gemm("mla_absorb_bmm", dec_tokens, heads_l * kv_lora, nope, L, true);
       // With DSA each query attends the indexer's top-k keys only.
       const double span = a.index_topk > 0 ? std::min<double>(batch.decode_ctx, a.index_topk) : batch.decode_ctx;
-      acc.Add("generation_mla", m.GenMla(batch.decode_seqs, span, heads_l, kv_lora, rope), L, m.Src(m.g_gen_mla));
-      gemm("mla_uv_bmm", batch.decode_seqs, heads_l * v, kv_lora, L, true);
+      acc.Add("generation_mla", m.GenMla(batch.decode_seqs, span, heads_l * q_dec, kv_lora, rope), L,
+              m.Src(m.g_gen_mla));
+      gemm("mla_uv_bmm", dec_tokens, heads_l * v, kv_lora, L, true);
     }
     gemm("o_proj_gemm", tokens, h, heads_l * v, L);
   } else {
@@ -609,11 +650,11 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
     if (batch.decode_seqs > 0) {
       OpSource s = OpSource::kRoofline;
       if (n_full > 0) {
-        double v = m.GenAttn(batch.decode_seqs, batch.decode_ctx, heads_l, kv_l, d, 0, &s);
+        double v = m.GenAttn(batch.decode_seqs, batch.decode_ctx, heads_l * q_dec, kv_l, d, 0, &s);
         acc.Add("generation_attention", v, n_full, s);
       }
       if (n_sliding > 0) {
-        double v = m.GenAttn(batch.decode_seqs, batch.decode_ctx, heads_l, kv_l, d, a.sliding_window, &s);
+        double v = m.GenAttn(batch.decode_seqs, batch.decode_ctx, heads_l * q_dec, kv_l, d, a.sliding_window, &s);
         acc.Add("generation_attention_swa", v, n_sliding, s);
       }
     }
@@ -669,6 +710,18 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
   gemm("logits_gemm", seqs_logits, static_cast<double>(a.vocab_size) / tp, h, 1, true);
   if (split.pp > 1) acc.Add("pp_p2p", m.P2P(tokens * h * act_b), split.pp - 1, OpSource::kAnalytic);
 
+  // ---- speculative drafts: the MTP module runs once per draft token on the decode sequences ----
+  if (draft_ && batch.decode_seqs > 0 && options_.speculative.draft_tokens > 0) {
+    StepBatch db;
+    db.decode_seqs = batch.decode_seqs;
+    db.decode_ctx = batch.decode_ctx;
+    DYPROF_ASSIGN_OR_RETURN(double layer_ms, draft_->StepLatencyMs(split, db));
+    // eh_proj: the token embedding and the previous hidden state, concatenated, down to hidden.
+    OpSource s = OpSource::kRoofline;
+    const double eh_ms = m.Gemm(batch.decode_seqs, h, 2.0 * h, false, &s);
+    acc.Add("mtp_draft", layer_ms + eh_ms, options_.speculative.draft_tokens, s);
+  }
+
   // ---- framework ----
   const BackendTuning& t = tuning_;
   double overhead = batch.prefill_seqs > 0 || !t.cuda_graph_decode
@@ -705,13 +758,15 @@ Result<DecodeResult> PerfEngine::Decode(const ParallelSplit& split, int batch, i
   double sum = 0;
   StepBatch b;
   b.decode_seqs = batch;
+  b.decode_query_tokens = 1 + options_.speculative.draft_tokens;
   for (int j = 0; j < n; ++j) {
     b.decode_ctx = isl + (j + 0.5) * steps / n + 1;
     DYPROF_ASSIGN_OR_RETURN(double ms, StepLatencyMs(split, b));
     sum += ms;
   }
   DecodeResult r;
-  r.tpot_ms = sum / n;
+  // With speculative decoding each step yields TokensPerStep() tokens per sequence.
+  r.tpot_ms = sum / n / options_.speculative.TokensPerStep();
   r.num_gpus = split.NumGpus();
   r.seq_per_s = batch * split.dp * 1000.0 / (r.tpot_ms * steps) * split.pp;
   return r;
@@ -793,7 +848,9 @@ Result<AggResult> PerfEngine::AggregatedAic(const ParallelSplit& split, int conc
   const int dp = split.dp;
   const int b = (concurrency + dp - 1) / dp;
   const int ctx_tokens = isl;
-  const int decode_iters = osl;  // 1 + (osl − 1)
+  // 1 + (osl − 1) / tokens per iteration (speculative decoding verifies 1 + drafts per iteration).
+  const double per_iter = options_.speculative.TokensPerStep();
+  const int decode_iters = 1 + static_cast<int>(std::ceil((osl - 1) / per_iter));
   const int steps_ctx = (isl * b + ctx_tokens - 1) / ctx_tokens;
   const double mid_ctx = isl + osl / 2 + 1;
   int gen_in_mix = 0, mix_steps = 1, gen_steps = decode_iters - 1, mix_for_tpot = 1;
@@ -812,10 +869,12 @@ Result<AggResult> PerfEngine::AggregatedAic(const ParallelSplit& split, int conc
   mix.prefill_tokens = ctx_tokens;
   mix.decode_seqs = gen_in_mix;
   mix.decode_ctx = mid_ctx;
+  mix.decode_query_tokens = 1 + options_.speculative.draft_tokens;
   DYPROF_ASSIGN_OR_RETURN(double mix_ms, StepLatencyMs(split, mix));
   StepBatch gen;
   gen.decode_seqs = b;
   gen.decode_ctx = mid_ctx;
+  gen.decode_query_tokens = mix.decode_query_tokens;
   DYPROF_ASSIGN_OR_RETURN(double gen_ms, StepLatencyMs(split, gen));
   double qf, overhead = 0;
   if (backend_ == Backend::kVllm) {
@@ -831,7 +890,7 @@ Result<AggResult> PerfEngine::AggregatedAic(const ParallelSplit& split, int conc
   r.decode_only_steps = gen_steps;
   Metrics& mt = r.m;
   mt.ttft_ms = (mix_ms * ((isl + ctx_tokens - 1) / ctx_tokens) + overhead) * qf;
-  mt.tpot_ms = (mix_ms * mix_for_tpot + gen_ms * gen_steps) / std::max(1, mix_for_tpot + gen_steps);
+  mt.tpot_ms = (mix_ms * mix_for_tpot + gen_ms * gen_steps) / std::max(1, mix_for_tpot + gen_steps) / per_iter;
   mt.request_latency_ms = mt.ttft_ms + mt.tpot_ms * (osl - 1);
   mt.num_gpus = split.NumGpus();
   mt.concurrency = concurrency;

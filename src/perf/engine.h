@@ -66,6 +66,7 @@ struct StepBatch {
   int prefill_past = 0;       // tokens already cached per prefill sequence (chunked prefill / prefix)
   int decode_seqs = 0;        // sequences generating one token
   double decode_ctx = 0;      // mean KV length of the decode sequences
+  int decode_query_tokens = 1;  // tokens per decode sequence: 1, or 1 + drafts when verifying speculative drafts
   bool logits_for_prefill = true;  // whether the prefill sequences produce a token (last chunk)
 };
 
@@ -131,6 +132,20 @@ struct DisaggConfig {
   int decode_workers = 1;
 };
 
+// Speculative decoding with a multi-token-prediction (MTP) draft module (DeepSeek/GLM
+// num_nextn_predict_layers; AIC's --nextn / --nextn-accepted). Each decode step drafts
+// `draft_tokens` tokens with the MTP module (one decoder layer per draft) and verifies them in one
+// target step of 1 + draft_tokens tokens per sequence.
+struct SpeculativeDecoding {
+  int draft_tokens = 0;  // 0 = off
+  // acceptance[i]: probability that draft token i+1 is accepted given drafts 1..i were (missing = 0).
+  std::vector<double> acceptance;
+  // Tokens a sequence gains per step: 1 + Σ_i Π_{j≤i} acceptance[j] over the draft tokens.
+  double TokensPerStep() const;
+  // InvalidArgument unless 0 <= draft_tokens <= 8 and every acceptance lies in [0, 1].
+  Status Validate() const;
+};
+
 struct PerfOptions {
   // Optional measured tables (`--perf-db DIR`), same layout as ../shared/data/perfdb/<system>.
   std::shared_ptr<const PerfDb> perf_db;
@@ -146,6 +161,9 @@ struct PerfOptions {
   // kAic (AIC's closed forms: ctx_tokens = isl, TTFT queueing factor, disagg ×1.8), for comparison.
   enum class Composition { kDyprof, kAic };
   Composition composition = Composition::kDyprof;
+  // Off by default. Modelled by the closed forms (Static, Aggregated, Disaggregated, Decode); the
+  // scheduler simulation refuses it.
+  SpeculativeDecoding speculative;
 };
 
 class PerfEngine {
@@ -186,6 +204,7 @@ class PerfEngine {
   const SystemSpec& system() const { return system_; }
   Backend backend() const { return backend_; }
   const BackendTuning& tuning() const { return tuning_; }
+  const SpeculativeDecoding& speculative() const { return options_.speculative; }
 
   struct Impl;  // precomputed constants (public for the .cc helpers)
 
@@ -199,6 +218,9 @@ class PerfEngine {
   PerfOptions options_;
   std::string eff_system_;
   std::shared_ptr<const Impl> impl_;
+  // The MTP draft module (one decoder layer of the model with its own head), when speculative
+  // decoding is on.
+  std::shared_ptr<const PerfEngine> draft_;
 };
 
 }  // namespace dyprof

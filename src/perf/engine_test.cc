@@ -270,6 +270,69 @@ TEST(PerfEngineTest, SparseAttentionIndexerOpsAndTopKDecodeSpan) {
               1e-12);
 }
 
+TEST(SpeculativeDecodingTest, TokensPerStepAndValidation) {
+  SpeculativeDecoding s;
+  EXPECT_DOUBLE_EQ(s.TokensPerStep(), 1.0);
+  s.draft_tokens = 2;
+  s.acceptance = {0.8, 0.5};
+  EXPECT_DOUBLE_EQ(s.TokensPerStep(), 1.0 + 0.8 + 0.8 * 0.5);
+  s.draft_tokens = 3;  // a third draft without an acceptance rate is never accepted
+  EXPECT_DOUBLE_EQ(s.TokensPerStep(), 2.2);
+  EXPECT_TRUE(s.Validate().ok());
+  s.acceptance = {1.2};
+  EXPECT_FALSE(s.Validate().ok());
+  s.acceptance = {0.5};
+  s.draft_tokens = 9;
+  EXPECT_FALSE(s.Validate().ok());
+}
+
+TEST(PerfEngineTest, SpeculativeDecodeVerifiesDraftsAndDividesTheStep) {
+  ModelArch m = Toy();
+  PerfOptions o = RooflineOnly();
+  auto plain = PerfEngine::Create(m, ToySystem(), Backend::kVllm, o);
+  o.speculative.draft_tokens = 2;
+  o.speculative.acceptance = {0.8, 0.5};
+  auto spec = PerfEngine::Create(m, ToySystem(), Backend::kVllm, o);
+  ModelArch wide = m;  // twice the query heads over the same KV heads
+  wide.num_heads = 2 * m.num_heads;
+  auto wide_e = PerfEngine::Create(wide, ToySystem(), Backend::kVllm, RooflineOnly());
+  ASSERT_TRUE(plain.ok() && spec.ok() && wide_e.ok());
+  StepBatch b;
+  b.decode_seqs = 4;
+  b.decode_ctx = 1000;
+  std::vector<OpTiming> one, three, wide_ops;
+  ASSERT_TRUE(plain->StepLatencyMs(ParallelSplit{}, b, &one).ok());
+  StepBatch v = b;
+  v.decode_query_tokens = 3;
+  ASSERT_TRUE(spec->StepLatencyMs(ParallelSplit{}, v, &three).ok());
+  // Three query tokens per sequence: GEMMs see 12 tokens, attention 3x the heads on the same keys.
+  EXPECT_GT(Find(three, "qkv_gemm")->ms, Find(one, "qkv_gemm")->ms);
+  v.decode_query_tokens = 2;
+  ASSERT_TRUE(wide_e->StepLatencyMs(ParallelSplit{}, b, &wide_ops).ok());
+  std::vector<OpTiming> two;
+  ASSERT_TRUE(plain->StepLatencyMs(ParallelSplit{}, v, &two).ok());
+  EXPECT_NEAR(Find(two, "generation_attention")->ms, Find(wide_ops, "generation_attention")->ms, 1e-12);
+  // The draft module (the model's one layer, no framework overhead) runs once per draft token, plus
+  // its 2h -> h projection.
+  const OpTiming* draft = Find(three, "mtp_draft");
+  ASSERT_NE(draft, nullptr);
+  EXPECT_EQ(draft->count, 2);
+  auto one_ms = plain->StepLatencyMs(ParallelSplit{}, b);
+  ASSERT_TRUE(one_ms.ok());
+  EXPECT_GT(draft->ms / 2, *one_ms);
+  EXPECT_EQ(Find(one, "mtp_draft"), nullptr);
+  // TPOT: the verify step (1 + 2 tokens per sequence, with the drafts) over 2.2 tokens gained per step.
+  auto d = spec->Decode(ParallelSplit{}, 4, 999, 2);  // one decode step at ctx 999 + 0.5 + 1
+  ASSERT_TRUE(d.ok());
+  StepBatch at;
+  at.decode_seqs = 4;
+  at.decode_ctx = 1000.5;
+  at.decode_query_tokens = 3;
+  auto step = spec->StepLatencyMs(ParallelSplit{}, at);
+  ASSERT_TRUE(step.ok());
+  EXPECT_NEAR(d->tpot_ms, *step / 2.2, 1e-12);
+}
+
 TEST(PerfEngineTest, FittedTablesAreUsedAndLabelled) {
   auto fit = FitTables::Parse(R"({"system":"toy_gpu","backends":{"vllm":{"gemm":{"bfloat16":
       {"nodes":[[0],[0],[0]],"eff":[0.5],"floor_us":0}}}}})");

@@ -95,6 +95,15 @@ Result<Built> BuildEngine(const PerfEngine& e, const ParallelSplit& split, int u
   return b;
 }
 
+// The scheduler advances every decode sequence one token per step; speculative decoding is
+// modelled by the closed forms only.
+Status RefuseSpeculative(const PerfEngine& engine) {
+  if (engine.speculative().draft_tokens > 0)
+    return Status::Unsupported(
+        "the scheduler simulation does not model speculative decoding (MTP drafts); use --latency-model analytic");
+  return Status::Ok();
+}
+
 Workload MakeWorkload(const PerfEngine& e, int concurrency, int isl, int osl, const SimOptions& o, bool disagg) {
   const SimDefaults d = SimDefaults::For(e.backend());
   Workload w;
@@ -162,6 +171,7 @@ double PerfStepCost::StepMs(const StepBatch& b) {
 Result<SimResult> SimulateAgg(const PerfEngine& engine, const ParallelSplit& split, int concurrency, int isl, int osl,
                               int max_num_tokens, const SimOptions& options) {
   if (concurrency < 1 && options.rate_rps <= 0) return Status::InvalidArgument("sim: concurrency must be >= 1");
+  DYPROF_RETURN_IF_ERROR(RefuseSpeculative(engine));
   DYPROF_ASSIGN_OR_RETURN(Built b, BuildEngine(engine, split, concurrency, isl, osl, max_num_tokens, options));
   const SimDefaults sd = SimDefaults::For(engine.backend());
   PerfStepCost cost(engine, split, options.prefill_scale >= 0 ? options.prefill_scale : sd.prefill_scale,
@@ -187,6 +197,7 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
                                  int max_num_tokens, const SimOptions& options) {
   if (concurrency < 1 && options.rate_rps <= 0) return Status::InvalidArgument("sim: concurrency must be >= 1");
   if (c.prefill_workers < 1 || c.decode_workers < 1) return Status::InvalidArgument("sim: worker counts must be >= 1");
+  DYPROF_RETURN_IF_ERROR(RefuseSpeculative(engine));
   const int per_p = (std::max(concurrency, 1) + c.prefill_workers - 1) / c.prefill_workers;
   const int per_d = (std::max(concurrency, 1) + c.decode_workers - 1) / c.decode_workers;
   DYPROF_ASSIGN_OR_RETURN(Built p, BuildEngine(engine, c.prefill_split, per_p, isl, osl, max_num_tokens, options));

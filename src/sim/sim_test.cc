@@ -124,6 +124,41 @@ TEST(SimTest, DerivedDecodeWorkersHoldTheLoad) {
   EXPECT_LE(static_cast<int64_t>(w->decode_batch), seqs_per_worker);
 }
 
+TEST(SimTest, SpeculativeDecodingIsLeftToTheClosedForm) {
+  auto sys = FindSystem("h200_sxm");
+  ASSERT_TRUE(sys.ok());
+  PerfOptions o;
+  o.speculative.draft_tokens = 1;
+  o.speculative.acceptance = {0.8};
+  auto e = PerfEngine::Create(Dense(), *sys, Backend::kVllm, o);
+  ASSERT_TRUE(e.ok());
+  auto agg = SimulateAgg(*e, ParallelSplit{}, 8, 1000, 100);
+  ASSERT_FALSE(agg.ok());
+  EXPECT_EQ(agg.status().code(), StatusCode::kUnsupported);
+  DisaggConfig c;
+  EXPECT_EQ(SimulateDisagg(*e, c, 8, 1000, 100).status().code(), StatusCode::kUnsupported);
+  // The hybrid model estimates such a disagg row with the closed form instead of failing.
+  MemFileSystem fs;
+  BatchEstimator est(&fs, o);
+  UseLatencyModel(est, "hybrid", SimOptions{});
+  EstimateRequest r;
+  r.model = "Qwen/Qwen3-32B";
+  r.system = "h200_sxm";
+  r.backend = Backend::kVllm;
+  r.mode = ServingMode::kDisagg;
+  r.isl = 1000;
+  r.osl = 100;
+  r.concurrency = 8;
+  r.disagg.decode_batch = 8;
+  EstimateOutcome out = est.Predict(r);
+  ASSERT_EQ(out.status, EstimateStatus::kOk) << out.error;
+  auto engine = est.EngineFor(r);
+  ASSERT_TRUE(engine.ok());
+  auto closed = RunEstimate(**engine, r);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_DOUBLE_EQ(out.metrics.tpot_ms, closed->tpot_ms);
+}
+
 TEST(SimTest, EstimateRequestPaths) {
   auto e = Engine(Backend::kVllm);
   ASSERT_TRUE(e.ok());
