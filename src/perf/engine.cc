@@ -21,8 +21,10 @@ std::string_view OpSourceName(OpSource s) {
 
 BackendTuning BackendTuning::For(Backend b) {
   // Step overheads: CPU scheduling per CUDA-graph decode step / eager prefill step. ttft_overhead,
-  // ttft_scale, tpot_scale: fitted per backend on the agg rows of train.csv (median-abs-error grid
-  // search, tools/fit_serving/fit_serving.py); prefill_interference and wave_fraction are shared.
+  // ttft_scale, tpot_scale, prefill_interference: fitted per backend on the agg rows of train.csv
+  // (median-abs-error grid search, tools/fit_serving/fit_serving.py; 2-fold TPOT 11.5 %, TTFT
+  // 25.5 %); wave_fraction is shared. The TTFT constants are from the previous fit: refitting after
+  // the op-model changes moved the vLLM and TRT-LLM scales by +0.05 and the pooled error by +0.3.
   BackendTuning t;
   switch (b) {
     case Backend::kVllm:
@@ -31,7 +33,8 @@ BackendTuning BackendTuning::For(Backend b) {
       t.eager_layer_overhead_ms = 0.02;
       t.ttft_overhead_ms = 80;
       t.ttft_scale = 0.50;
-      t.tpot_scale = 1.06;
+      t.tpot_scale = 1.12;
+      t.prefill_interference = 0.5;
       break;
     case Backend::kSglang:
       t.decode_step_overhead_ms = 0.5;
@@ -39,7 +42,8 @@ BackendTuning BackendTuning::For(Backend b) {
       t.eager_layer_overhead_ms = 0.015;
       t.ttft_overhead_ms = 250;
       t.ttft_scale = 0.60;
-      t.tpot_scale = 0.96;
+      t.tpot_scale = 0.98;
+      t.prefill_interference = 0.5;
       break;
     case Backend::kTrtllm:
     case Backend::kAuto:
@@ -49,6 +53,7 @@ BackendTuning BackendTuning::For(Backend b) {
       t.ttft_overhead_ms = 160;
       t.ttft_scale = 0.55;
       t.tpot_scale = 0.86;
+      t.prefill_interference = 1.0;
       break;
   }
   t.default_max_num_tokens = 8192;
