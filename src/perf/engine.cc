@@ -956,7 +956,11 @@ Result<DisaggResult> PerfEngine::Disaggregated(const DisaggConfig& c, int isl, i
 }
 
 Result<MemoryBreakdown> PerfEngine::Memory(const ParallelSplit& split, const EngineLimits& limits) const {
-  return EngineMemory(model_, system_, backend_, split, limits);
+  if (!draft_) return EngineMemory(model_, system_, backend_, split, limits);
+  // The MTP draft module is one more decoder layer: its weights and its KV cache.
+  ModelArch with_draft = model_;
+  with_draft.num_layers += 1;
+  return EngineMemory(with_draft, system_, backend_, split, limits);
 }
 
 Result<std::vector<OpTiming>> PerfEngine::StaticBreakdown(const ParallelSplit& split, int batch, int isl, int osl,

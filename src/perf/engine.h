@@ -188,7 +188,7 @@ class PerfEngine {
   Result<DisaggResult> Disaggregated(const DisaggConfig& config, int isl, int osl, double concurrency = 0) const;
 
   // Memory per GPU and KV capacity of one engine under the backend's memory rule (the catalog's
-  // memory model).
+  // memory model), with the MTP draft layer's weights and KV when speculative decoding is on.
   Result<MemoryBreakdown> Memory(const ParallelSplit& split, const EngineLimits& limits = {}) const;
   // Whether `split` is valid for the model (divisibility, MoE split rule); OK or InvalidArgument.
   Status CheckSplit(const ParallelSplit& split) const;

@@ -331,6 +331,13 @@ TEST(PerfEngineTest, SpeculativeDecodeVerifiesDraftsAndDividesTheStep) {
   auto step = spec->StepLatencyMs(ParallelSplit{}, at);
   ASSERT_TRUE(step.ok());
   EXPECT_NEAR(d->tpot_ms, *step / 2.2, 1e-12);
+  // The draft layer's weights and KV cache are in the memory: per-token KV grows by one layer's.
+  EngineLimits lim;
+  lim.max_model_len = 2048;
+  auto mp = plain->Memory(ParallelSplit{}, lim), ms = spec->Memory(ParallelSplit{}, lim);
+  ASSERT_TRUE(mp.ok() && ms.ok());
+  EXPECT_GT(ms->weights_bytes, mp->weights_bytes);
+  EXPECT_LT(ms->max_kv_tokens, mp->max_kv_tokens);
 }
 
 TEST(PerfEngineTest, FittedTablesAreUsedAndLabelled) {
