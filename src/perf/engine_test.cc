@@ -26,6 +26,18 @@ ModelArch Toy() {
   return m;
 }
 
+// The toy with DeepSeek-style multi-head latent attention (small latent and head widths).
+ModelArch ToyMla() {
+  ModelArch m = Toy();
+  m.mla = true;
+  m.q_lora_rank = 256;
+  m.kv_lora_rank = 128;
+  m.qk_rope_head_dim = 32;
+  m.qk_nope_head_dim = 64;
+  m.v_head_dim = 64;
+  return m;
+}
+
 SystemSpec ToySystem() {
   SystemSpec s;
   s.name = "toy_gpu";
@@ -192,18 +204,12 @@ TEST(PerfEngineTest, DisaggregatedRateMatching) {
 }
 
 TEST(PerfEngineTest, MoeAndMlaOps) {
-  ModelArch m = Toy();
+  ModelArch m = ToyMla();
   m.num_layers = 4;
   m.first_dense_layers = 1;
   m.num_experts = 8;
   m.experts_per_token = 2;
   m.moe_intermediate_size = 512;
-  m.mla = true;
-  m.q_lora_rank = 256;
-  m.kv_lora_rank = 128;
-  m.qk_rope_head_dim = 32;
-  m.qk_nope_head_dim = 64;
-  m.v_head_dim = 64;
   auto e = PerfEngine::Create(m, ToySystem(), Backend::kTrtllm, RooflineOnly());
   ASSERT_TRUE(e.ok());
   std::vector<OpTiming> ops;
@@ -228,13 +234,7 @@ TEST(PerfEngineTest, MoeAndMlaOps) {
 }
 
 TEST(PerfEngineTest, SparseAttentionIndexerOpsAndTopKDecodeSpan) {
-  ModelArch m = Toy();
-  m.mla = true;
-  m.q_lora_rank = 256;
-  m.kv_lora_rank = 128;
-  m.qk_rope_head_dim = 32;
-  m.qk_nope_head_dim = 64;
-  m.v_head_dim = 64;
+  ModelArch m = ToyMla();
   ModelArch dense = m;
   m.index_heads = 4;
   m.index_head_dim = 64;
