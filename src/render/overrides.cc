@@ -8,6 +8,20 @@ void Warn(std::vector<std::string>* warnings, std::string w) {
   if (warnings) warnings->push_back(std::move(w));
 }
 
+// Overrides are user input: a field read for a decision is used only when it has the expected type
+// (nlohmann's value() throws on a type mismatch).
+std::string StringField(const Json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool IsTrue(const Json& obj, const char* key) {
+  if (!obj.is_object()) return false;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
 // Python apply_dgd_overrides: dicts merge recursively, a worker's mainContainer.args list is
 // appended, anything else replaces.
 void LegacyMerge(Json& base, const Json& ov, const std::string& path, bool append_args) {
@@ -111,7 +125,7 @@ Json ConvertServiceToComponent(const Json& service, const std::string& service_n
         k == "topologyConstraint") {
       comp[k] = v;
     } else if (k == "scalingAdapter") {
-      if (v.is_object() && v.value("enabled", false)) {
+      if (IsTrue(v, "enabled")) {
         comp["scalingAdapter"] = Json::object();
       } else {
         Warn(warnings, where + ".scalingAdapter: only {enabled: true} maps to v1beta1; ignored");
@@ -174,7 +188,7 @@ Json ConvertServiceToComponent(const Json& service, const std::string& service_n
 Status ApplyDgdOverrides(Json& dgd, const Json& overrides, std::vector<std::string>* warnings) {
   if (!overrides.is_object()) return Status::InvalidSpec("overrides.dgd: expected a mapping, found " + DescribeJsonType(overrides));
   if (!dgd.is_object() || !dgd.contains("spec")) return Status::Internal("overrides.dgd: no generated DGD to apply to");
-  const bool target_beta = dgd.value("apiVersion", "") == "nvidia.com/v1beta1";
+  const bool target_beta = StringField(dgd, "apiVersion") == "nvidia.com/v1beta1";
 
   if (auto m = overrides.find("metadata"); m != overrides.end() && m->is_object()) {
     Json& meta = dgd["metadata"];
@@ -208,12 +222,12 @@ Status ApplyDgdOverrides(Json& dgd, const Json& overrides, std::vector<std::stri
         }
         if (target_beta) {
           Json& comps = spec["components"];
-          auto c = std::find_if(comps.begin(), comps.end(), [&](const Json& e) { return e.value("name", "") == name; });
+          auto c = std::find_if(comps.begin(), comps.end(), [&](const Json& e) { return StringField(e, "name") == name; });
           if (c == comps.end()) {
             Warn(warnings, "overrides.dgd: service '" + name + "' does not exist in the generated DGD; skipped");
             continue;
           }
-          std::string type = c->value("type", "");
+          std::string type = StringField(*c, "type");
           bool worker = type == "worker" || type == "prefill" || type == "decode";
           StructuralMerge(*c, ConvertServiceToComponent(*svc, name, warnings), worker, false);
         } else {
@@ -223,7 +237,7 @@ Status ApplyDgdOverrides(Json& dgd, const Json& overrides, std::vector<std::stri
             continue;
           }
           Json& base = services[name];
-          LegacyMerge(base, *svc, "", base.value("componentType", "") == "worker");
+          LegacyMerge(base, *svc, "", StringField(base, "componentType") == "worker");
         }
       }
     } else if (key == "components") {
@@ -234,9 +248,16 @@ Status ApplyDgdOverrides(Json& dgd, const Json& overrides, std::vector<std::stri
       if (!it->is_array()) return Status::InvalidSpec("overrides.dgd.spec.components: expected a list, found " + DescribeJsonType(*it));
       Json& comps = spec["components"];
       for (const auto& item : *it) {
-        std::string name = item.is_object() ? item.value("name", "") : "";
-        auto c = std::find_if(comps.begin(), comps.end(), [&](const Json& e) { return e.value("name", "") == name; });
-        if (name.empty() || c == comps.end()) {
+        std::string name = StringField(item, "name");
+        if (name.empty()) {
+          Warn(warnings, "overrides.dgd.spec.components: an entry without a string name (found " +
+                             (item.is_object() && item.contains("name") ? DescribeJsonType(item["name"])
+                                                                        : std::string("none")) +
+                             ") is skipped");
+          continue;
+        }
+        auto c = std::find_if(comps.begin(), comps.end(), [&](const Json& e) { return StringField(e, "name") == name; });
+        if (c == comps.end()) {
           Warn(warnings, "overrides.dgd: component '" + name + "' does not exist in the generated DGD; skipped");
           continue;
         }

@@ -346,7 +346,8 @@ std::vector<std::string> ServiceNames(const Json& dgd) {
   std::vector<std::string> names;
   const Json& spec = dgd["spec"];
   if (auto c = spec.find("components"); c != spec.end() && c->is_array()) {
-    for (const auto& e : *c) names.push_back(e.value("name", ""));
+    for (const auto& e : *c)
+      if (e.is_object() && e.contains("name") && e["name"].is_string()) names.push_back(e["name"].get<std::string>());
   } else if (auto s = spec.find("services"); s != spec.end() && s->is_object()) {
     for (auto it = s->begin(); it != s->end(); ++it) names.push_back(it.key());
   }

@@ -203,6 +203,24 @@ TEST(OverridesTest, V1beta1OverrideRejectedOnV1alpha1AndKindNeverChanges) {
   EXPECT_EQ((*FindComponent(beta, "Frontend"))["replicas"], 2);
 }
 
+TEST(OverridesTest, WrongTypesInsideOverridesAreSkippedWithAWarning) {
+  auto model = BuildPickedDeployment(QwenSpec(), Disagg(Backend::kVllm, 1, 1), Options());
+  ASSERT_TRUE(model.ok());
+  Json beta = EmitV1beta1(*model);
+  const Json before = beta;
+  // A component named by a number, a non-mapping entry, a scalingAdapter whose enabled is a string.
+  Json ov = Json::parse(R"({"spec":{"components":[{"name":5,"replicas":3},"Frontend"],
+                                    "services":{"Frontend":{"scalingAdapter":{"enabled":"yes"}}}}})");
+  std::vector<std::string> warnings;
+  Status st = ApplyDgdOverrides(beta, ov, &warnings);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(beta, before);
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_NE(warnings[0].find("without a string name (found an integer)"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("(found none)"), std::string::npos) << warnings[1];
+  EXPECT_NE(warnings[2].find("scalingAdapter: only {enabled: true}"), std::string::npos) << warnings[2];
+}
+
 TEST(SuffixTest, RandomSuffixesAreFourHex) {
   RandomSuffixGenerator g;
   for (int i = 0; i < 20; ++i) {
