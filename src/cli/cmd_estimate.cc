@@ -242,7 +242,7 @@ int RunSingle(const EstimateFlags& f) {
     breakdown_batch = r.batch;
   }
   const bool des = (f.latency_model == "des" && *mode != ServingMode::kStatic) ||
-                   (f.latency_model == "hybrid" && *mode == ServingMode::kDisagg && opts.speculative.draft_tokens == 0);
+                   (f.latency_model == "hybrid" && *mode == ServingMode::kDisagg);
   SimResult sim;
   SimOptions so;
   so.requests_per_user = f.requests_per_user;

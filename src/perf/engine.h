@@ -161,8 +161,8 @@ struct PerfOptions {
   // kAic (AIC's closed forms: ctx_tokens = isl, TTFT queueing factor, disagg ×1.8), for comparison.
   enum class Composition { kDyprof, kAic };
   Composition composition = Composition::kDyprof;
-  // Off by default. Modelled by the closed forms (Static, Aggregated, Disaggregated, Decode); the
-  // scheduler simulation refuses it.
+  // Off by default. The closed forms divide the decode step by the tokens gained per step; the
+  // scheduler simulation charges each simulated token that share of a step (sim/sim.h PerfStepCost).
   SpeculativeDecoding speculative;
 };
 

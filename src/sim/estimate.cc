@@ -44,8 +44,7 @@ void UseLatencyModel(BatchEstimator& estimator, const std::string& latency_model
         [options](const PerfEngine& e, const EstimateRequest& r) { return RunEstimateDes(e, r, options); });
   } else if (latency_model == "hybrid") {
     estimator.set_runner([options](const PerfEngine& e, const EstimateRequest& r) -> Result<Metrics> {
-      // The simulation does not model speculative decoding; the closed form does.
-      if (r.mode == ServingMode::kDisagg && e.speculative().draft_tokens == 0) return RunEstimateDes(e, r, options);
+      if (r.mode == ServingMode::kDisagg) return RunEstimateDes(e, r, options);
       return RunEstimate(e, r);
     });
   }

@@ -95,15 +95,6 @@ Result<Built> BuildEngine(const PerfEngine& e, const ParallelSplit& split, int u
   return b;
 }
 
-// The scheduler advances every decode sequence one token per step; speculative decoding is
-// modelled by the closed forms only.
-Status RefuseSpeculative(const PerfEngine& engine) {
-  if (engine.speculative().draft_tokens > 0)
-    return Status::Unsupported(
-        "the scheduler simulation does not model speculative decoding (MTP drafts); use --latency-model analytic");
-  return Status::Ok();
-}
-
 Workload MakeWorkload(const PerfEngine& e, int concurrency, int isl, int osl, const SimOptions& o, bool disagg) {
   const SimDefaults d = SimDefaults::For(e.backend());
   Workload w;
@@ -148,6 +139,12 @@ double PerfStepCost::StepMs(const StepBatch& b) {
   q.decode_seqs = static_cast<int>(ds);
   q.decode_ctx = dc ? Unbucket(dc) : 0;
   q.logits_for_prefill = lg != 0;
+  // Speculative decoding: the decode sequences verify 1 + drafts tokens (drafting included in the
+  // step) and gain TokensPerStep() tokens. The scheduler advances one token per step, so the decode
+  // part of a step is charged per token gained (mean TPOT and throughput exact; ITL is smoothed).
+  const SpeculativeDecoding& spec = engine_.speculative();
+  q.decode_query_tokens = 1 + spec.draft_tokens;
+  const double tokens_per_step = spec.TokensPerStep();
   auto ms = engine_.StepLatencyMs(split_, q);
   double v = 1.0;
   if (ms.ok()) {
@@ -160,7 +157,7 @@ double PerfStepCost::StepMs(const StepBatch& b) {
     } else if (q.prefill_seqs == 0) {
       dec = *ms;
     }
-    v = decode_scale_ * dec + prefill_scale_ * (*ms - dec);
+    v = decode_scale_ * dec / tokens_per_step + prefill_scale_ * (*ms - dec);
   } else if (status_.ok()) {
     status_ = ms.status();
   }
@@ -171,7 +168,6 @@ double PerfStepCost::StepMs(const StepBatch& b) {
 Result<SimResult> SimulateAgg(const PerfEngine& engine, const ParallelSplit& split, int concurrency, int isl, int osl,
                               int max_num_tokens, const SimOptions& options) {
   if (concurrency < 1 && options.rate_rps <= 0) return Status::InvalidArgument("sim: concurrency must be >= 1");
-  DYPROF_RETURN_IF_ERROR(RefuseSpeculative(engine));
   DYPROF_ASSIGN_OR_RETURN(Built b, BuildEngine(engine, split, concurrency, isl, osl, max_num_tokens, options));
   const SimDefaults sd = SimDefaults::For(engine.backend());
   PerfStepCost cost(engine, split, options.prefill_scale >= 0 ? options.prefill_scale : sd.prefill_scale,
@@ -197,7 +193,6 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
                                  int max_num_tokens, const SimOptions& options) {
   if (concurrency < 1 && options.rate_rps <= 0) return Status::InvalidArgument("sim: concurrency must be >= 1");
   if (c.prefill_workers < 1 || c.decode_workers < 1) return Status::InvalidArgument("sim: worker counts must be >= 1");
-  DYPROF_RETURN_IF_ERROR(RefuseSpeculative(engine));
   const int per_p = (std::max(concurrency, 1) + c.prefill_workers - 1) / c.prefill_workers;
   const int per_d = (std::max(concurrency, 1) + c.decode_workers - 1) / c.decode_workers;
   DYPROF_ASSIGN_OR_RETURN(Built p, BuildEngine(engine, c.prefill_split, per_p, isl, osl, max_num_tokens, options));
