@@ -254,6 +254,16 @@ int RunSingle(const EstimateFlags& f) {
     std::cerr << "error: " << metrics.status().message() << "\n";
     return 1;
   }
+  if (*mode == ServingMode::kDisagg && des) {
+    // The simulated deployment: the worker counts it used (derived when not given) and the decode
+    // batch per DP rank they imply.
+    r.disagg.prefill_workers = sim.prefill_workers;
+    r.disagg.decode_workers = sim.decode_workers;
+    if (f.decode_batch <= 0 && f.batch_size <= 0 && f.concurrency > 0) {
+      r.disagg.decode_batch = std::max(1, static_cast<int>(std::ceil(static_cast<double>(f.concurrency) /
+                                                                     (sim.decode_workers * r.disagg.decode_split.dp))));
+    }
+  }
   EngineLimits limits;
   limits.max_model_len = f.isl + f.osl;
   limits.max_batch_size = std::max(breakdown_batch, 1);
@@ -279,11 +289,7 @@ int RunSingle(const EstimateFlags& f) {
                            {"requests_measured", sim.requests_measured},
                            {"preemptions", sim.preemptions},
                            {"mean_decode_batch", sim.mean_decode_batch}};
-    if (*mode == ServingMode::kDisagg) {
-      j["prefill_workers"] = sim.prefill_workers;
-      j["decode_workers"] = sim.decode_workers;
-      j["simulation"]["kv_transfer_ms"] = sim.kv_transfer_ms;
-    }
+    if (*mode == ServingMode::kDisagg) j["simulation"]["kv_transfer_ms"] = sim.kv_transfer_ms;
   }
   j["model"] = arch.hf_id;
   j["system"] = system->name;

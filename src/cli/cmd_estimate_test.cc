@@ -89,6 +89,19 @@ TEST(EstimateCliTest, MtpDraftsShortenTpotAndBadRatesAreArgumentErrors) {
   EXPECT_EQ(Exec(base + " --mtp-draft-tokens 9").rc, 2);
 }
 
+TEST(EstimateCliTest, SimulatedDisaggReportsTheWorkerCountsItDerived) {
+  ExecResult r = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --backend vllm --mode disagg --isl 2000 "
+                      "--osl 500 --concurrency 256 --prefill-tp 2 --decode-tp 2 --format json");
+  ASSERT_EQ(r.rc, 0) << r.out;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ((*j)["latency_model"], "des");
+  const int p = (*j)["prefill_workers"].get<int>(), d = (*j)["decode_workers"].get<int>();
+  EXPECT_GT(p + d, 2);  // 256 users: derived, not the 1P1D placeholder
+  EXPECT_EQ((*j)["num_gpus"].get<int>(), 2 * p + 2 * d);
+  EXPECT_EQ((*j)["decode_batch_size"].get<int>(), (256 + d - 1) / d);
+}
+
 TEST(EstimateCliTest, UnknownModelFails) {
   EXPECT_NE(Exec("estimate --model no/such-model --system h200_sxm").rc, 0);
 }
