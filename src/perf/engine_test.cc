@@ -228,6 +228,10 @@ TEST(PerfEngineTest, MoeAndMlaOps) {
   double flops = 2.0 * (8 * 2 / 4.0) * 1024 * 512 * 3;
   EXPECT_NEAR(moe->ms / 3, std::max(flops / 0.45e14, bytes / 0.75e12) * 1e3 + 0.015, 1e-9);
   EXPECT_NE(Find(ops, "generation_mla"), nullptr);
+  // With a q latent, q_a and kv_a are one GEMM (as the serving frameworks fuse them).
+  EXPECT_NE(Find(ops, "qkv_a_gemm"), nullptr);
+  EXPECT_EQ(Find(ops, "q_a_gemm"), nullptr);
+  EXPECT_EQ(Find(ops, "kv_a_gemm"), nullptr);
   EXPECT_NE(Find(ops, "moe_dispatch"), nullptr);
   EXPECT_NE(Find(ops, "gate_up_gemm"), nullptr);  // the dense prefix layer
   EXPECT_FALSE(e->CheckSplit(ParallelSplit{2, 1, 1, 1, 1}).ok());  // moe_tp·moe_ep != tp·dp
