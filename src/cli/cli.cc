@@ -18,7 +18,7 @@ namespace dyprof {
 
 void AddSpeculativeFlags(CLI::App* app, SpeculativeFlags* flags) {
   app->add_option("--mtp-draft-tokens", flags->draft_tokens,
-                  "Speculative decoding: MTP draft tokens verified per decode step (0 = off; closed-form models only)")
+                  "Speculative decoding: MTP draft tokens verified per decode step (0 = off)")
       ->capture_default_str()
       ->check(CLI::Range(0, 8));
   app->add_option("--mtp-acceptance", flags->acceptance,
