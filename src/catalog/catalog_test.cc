@@ -292,6 +292,9 @@ TEST(ModelConfig, QuantizationFormats) {
   EXPECT_EQ(kimi.first_dense_layers, 1);
   EXPECT_EQ(q("deepseek-ai/DeepSeek-V3").moe_quant, Quant::kFp8Block);
   EXPECT_EQ(q("deepseek-ai/DeepSeek-V3").index_heads, 0);
+  EXPECT_TRUE(q("Qwen/Qwen3-32B").qk_norm);  // by architecture
+  EXPECT_TRUE(q("MiniMaxAI/MiniMax-M2.5").qk_norm);  // use_qk_norm
+  EXPECT_FALSE(q("meta-llama/Llama-3.1-8B").qk_norm);
   auto glm = q("zai-org/GLM-5");  // DSA: MLA plus the lightning indexer
   EXPECT_TRUE(glm.mla);
   EXPECT_EQ(glm.index_heads, 32);

@@ -50,6 +50,9 @@ struct ModelArch {
   int index_head_dim = 0;
   int index_topk = 0;
 
+  // RMSNorm on q and k before RoPE (Qwen3 per head, MiniMax-M2 over the projection).
+  bool qk_norm = false;
+
   // Sliding-window attention: layers using a window of `sliding_window` tokens (gpt-oss alternates).
   int sliding_window = 0;
   int num_sliding_layers = 0;

@@ -188,6 +188,8 @@ Result<ModelArch> ParseHfConfig(const Json& config, const Json* hf_quant_config,
   m.architecture = (*archs)[0].get<std::string>();
   if (!Contains(kSupported, m.architecture))
     return Status::Unsupported("unsupported architecture " + m.architecture + " (supported: " + Join(kSupported, ", ") + ")");
+  if (auto qn = c.find("use_qk_norm"); qn != c.end() && qn->is_boolean()) m.qk_norm = qn->get<bool>();
+  if (StartsWith(m.architecture, "Qwen3")) m.qk_norm = true;  // q_norm / k_norm in every Qwen3 layer
 
 #define DYPROF_INT(field, ...) \
   do { auto r_ = __VA_ARGS__; if (!r_.ok()) return r_.status(); field = *r_; } while (0)

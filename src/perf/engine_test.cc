@@ -274,6 +274,32 @@ TEST(PerfEngineTest, SparseAttentionIndexerOpsAndTopKDecodeSpan) {
               1e-12);
 }
 
+TEST(PerfEngineTest, RopeAndQkNormKernelsPerBackend) {
+  ModelArch m = Toy();  // 8 q heads, 8 kv heads of 128: q and k are 2048 bf16 values per token each
+  m.qk_norm = true;
+  StepBatch b;
+  b.decode_seqs = 4;
+  b.decode_ctx = 100;
+  auto ops_for = [&](Backend be) {
+    auto e = PerfEngine::Create(m, ToySystem(), be, RooflineOnly());
+    std::vector<OpTiming> ops;
+    EXPECT_TRUE(e.ok() && e->StepLatencyMs(ParallelSplit{}, b, &ops).ok());
+    return ops;
+  };
+  // Memory ops: bytes / (1e12 · 0.8) + 3 µs; 4 tokens × 1024 values × 2 B read and written.
+  const double one = 4 * 1024 * 2.0 * 2.0;
+  auto mem_ms = [](double bytes) { return bytes / 0.8e12 * 1e3 + 3e-3; };
+  auto vllm = ops_for(Backend::kVllm);
+  ASSERT_NE(Find(vllm, "rope"), nullptr);
+  EXPECT_NEAR(Find(vllm, "rope")->ms, mem_ms(2 * one), 1e-12);
+  EXPECT_NEAR(Find(vllm, "qk_norm")->ms, 2 * mem_ms(one), 1e-12);  // q_norm and k_norm apart
+  auto trt = ops_for(Backend::kTrtllm);
+  EXPECT_EQ(Find(trt, "rope"), nullptr);  // inside the attention kernel
+  EXPECT_NEAR(Find(trt, "qk_norm")->ms, mem_ms(2 * one), 1e-12);  // one fused kernel
+  m.qk_norm = false;
+  EXPECT_EQ(Find(ops_for(Backend::kVllm), "qk_norm"), nullptr);
+}
+
 TEST(SpeculativeDecodingTest, TokensPerStepAndValidation) {
   SpeculativeDecoding s;
   EXPECT_DOUBLE_EQ(s.TokensPerStep(), 1.0);
