@@ -564,7 +564,7 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
   acc.detail = detail;
   // Verifying speculative drafts: q query tokens per decode sequence against the same cached keys
   // (attention sees them as q× the query heads: more FLOPs, the same KV reads).
-  const double q_dec = std::max(1, batch.decode_query_tokens);
+  const double q_dec = 1 + options_.speculative.draft_tokens;
   const double dec_tokens = batch.decode_seqs * q_dec;
   const double tokens = static_cast<double>(batch.prefill_tokens) + dec_tokens;
   if (tokens <= 0) return 0.0;
@@ -729,7 +729,7 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
   if (split.pp > 1) acc.Add("pp_p2p", m.P2P(tokens * h * act_b), split.pp - 1, OpSource::kAnalytic);
 
   // ---- speculative drafts: the MTP module runs once per draft token on the decode sequences ----
-  if (draft_ && batch.decode_seqs > 0 && options_.speculative.draft_tokens > 0) {
+  if (draft_ && batch.decode_seqs > 0) {
     StepBatch db;
     db.decode_seqs = batch.decode_seqs;
     db.decode_ctx = batch.decode_ctx;
@@ -776,7 +776,6 @@ Result<DecodeResult> PerfEngine::Decode(const ParallelSplit& split, int batch, i
   double sum = 0;
   StepBatch b;
   b.decode_seqs = batch;
-  b.decode_query_tokens = 1 + options_.speculative.draft_tokens;
   for (int j = 0; j < n; ++j) {
     b.decode_ctx = isl + (j + 0.5) * steps / n + 1;
     DYPROF_ASSIGN_OR_RETURN(double ms, StepLatencyMs(split, b));
@@ -866,7 +865,7 @@ Result<AggResult> PerfEngine::AggregatedAic(const ParallelSplit& split, int conc
   const int dp = split.dp;
   const int b = (concurrency + dp - 1) / dp;
   const int ctx_tokens = isl;
-  // 1 + (osl − 1) / tokens per iteration (speculative decoding verifies 1 + drafts per iteration).
+  // 1 + (osl − 1) / tokens per iteration (speculative decoding gains more than one per iteration).
   const double per_iter = options_.speculative.TokensPerStep();
   const int decode_iters = 1 + static_cast<int>(std::ceil((osl - 1) / per_iter));
   const int steps_ctx = (isl * b + ctx_tokens - 1) / ctx_tokens;
@@ -887,12 +886,10 @@ Result<AggResult> PerfEngine::AggregatedAic(const ParallelSplit& split, int conc
   mix.prefill_tokens = ctx_tokens;
   mix.decode_seqs = gen_in_mix;
   mix.decode_ctx = mid_ctx;
-  mix.decode_query_tokens = 1 + options_.speculative.draft_tokens;
   DYPROF_ASSIGN_OR_RETURN(double mix_ms, StepLatencyMs(split, mix));
   StepBatch gen;
   gen.decode_seqs = b;
   gen.decode_ctx = mid_ctx;
-  gen.decode_query_tokens = mix.decode_query_tokens;
   DYPROF_ASSIGN_OR_RETURN(double gen_ms, StepLatencyMs(split, gen));
   double qf, overhead = 0;
   if (backend_ == Backend::kVllm) {

@@ -64,9 +64,8 @@ struct StepBatch {
   int prefill_seqs = 0;       // sequences with new prompt tokens this step
   int prefill_tokens = 0;     // new prompt tokens in total (chunk)
   int prefill_past = 0;       // tokens already cached per prefill sequence (chunked prefill / prefix)
-  int decode_seqs = 0;        // sequences generating one token
+  int decode_seqs = 0;        // sequences generating (with speculative decoding: verifying) tokens
   double decode_ctx = 0;      // mean KV length of the decode sequences
-  int decode_query_tokens = 1;  // tokens per decode sequence: 1, or 1 + drafts when verifying speculative drafts
   bool logits_for_prefill = true;  // whether the prefill sequences produce a token (last chunk)
 };
 
@@ -171,7 +170,9 @@ class PerfEngine {
   static Result<PerfEngine> Create(const ModelArch& model, const SystemSpec& system, Backend backend,
                                    PerfOptions options = {});
 
-  // Latency of one engine iteration. `detail`, when not null, receives the per-op breakdown.
+  // Latency of one engine iteration. With speculative decoding every decode sequence verifies
+  // 1 + draft tokens and the MTP module drafts them within the step. `detail`, when not null,
+  // receives the per-op breakdown.
   Result<double> StepLatencyMs(const ParallelSplit& split, const StepBatch& batch,
                                std::vector<OpTiming>* detail = nullptr) const;
 

@@ -323,24 +323,24 @@ TEST(PerfEngineTest, SpeculativeDecodeVerifiesDraftsAndDividesTheStep) {
   o.speculative.draft_tokens = 2;
   o.speculative.acceptance = {0.8, 0.5};
   auto spec = PerfEngine::Create(m, ToySystem(), Backend::kVllm, o);
+  PerfOptions o1 = o;
+  o1.speculative.draft_tokens = 1;
+  auto spec1 = PerfEngine::Create(m, ToySystem(), Backend::kVllm, o1);
   ModelArch wide = m;  // twice the query heads over the same KV heads
   wide.num_heads = 2 * m.num_heads;
   auto wide_e = PerfEngine::Create(wide, ToySystem(), Backend::kVllm, RooflineOnly());
-  ASSERT_TRUE(plain.ok() && spec.ok() && wide_e.ok());
+  ASSERT_TRUE(plain.ok() && spec.ok() && spec1.ok() && wide_e.ok());
   StepBatch b;
   b.decode_seqs = 4;
   b.decode_ctx = 1000;
   std::vector<OpTiming> one, three, wide_ops;
   ASSERT_TRUE(plain->StepLatencyMs(ParallelSplit{}, b, &one).ok());
-  StepBatch v = b;
-  v.decode_query_tokens = 3;
-  ASSERT_TRUE(spec->StepLatencyMs(ParallelSplit{}, v, &three).ok());
+  ASSERT_TRUE(spec->StepLatencyMs(ParallelSplit{}, b, &three).ok());
   // Three query tokens per sequence: GEMMs see 12 tokens, attention 3x the heads on the same keys.
   EXPECT_GT(Find(three, "qkv_gemm")->ms, Find(one, "qkv_gemm")->ms);
-  v.decode_query_tokens = 2;
   ASSERT_TRUE(wide_e->StepLatencyMs(ParallelSplit{}, b, &wide_ops).ok());
-  std::vector<OpTiming> two;
-  ASSERT_TRUE(plain->StepLatencyMs(ParallelSplit{}, v, &two).ok());
+  std::vector<OpTiming> two;  // one draft: two query tokens per sequence
+  ASSERT_TRUE(spec1->StepLatencyMs(ParallelSplit{}, b, &two).ok());
   EXPECT_NEAR(Find(two, "generation_attention")->ms, Find(wide_ops, "generation_attention")->ms, 1e-12);
   // The draft module (the model's one layer, no framework overhead) runs once per draft token, plus
   // its 2h -> h projection.
@@ -357,7 +357,6 @@ TEST(PerfEngineTest, SpeculativeDecodeVerifiesDraftsAndDividesTheStep) {
   StepBatch at;
   at.decode_seqs = 4;
   at.decode_ctx = 1000.5;
-  at.decode_query_tokens = 3;
   auto step = spec->StepLatencyMs(ParallelSplit{}, at);
   ASSERT_TRUE(step.ok());
   EXPECT_NEAR(d->tpot_ms, *step / 2.2, 1e-12);

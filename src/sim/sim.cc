@@ -139,12 +139,10 @@ double PerfStepCost::StepMs(const StepBatch& b) {
   q.decode_seqs = static_cast<int>(ds);
   q.decode_ctx = dc ? Unbucket(dc) : 0;
   q.logits_for_prefill = lg != 0;
-  // Speculative decoding: the decode sequences verify 1 + drafts tokens (drafting included in the
-  // step) and gain TokensPerStep() tokens. The scheduler advances one token per step, so the decode
-  // part of a step is charged per token gained (mean TPOT and throughput exact; ITL is smoothed).
-  const SpeculativeDecoding& spec = engine_.speculative();
-  q.decode_query_tokens = 1 + spec.draft_tokens;
-  const double tokens_per_step = spec.TokensPerStep();
+  // Speculative decoding: the engine's step verifies 1 + drafts tokens per decode sequence (drafting
+  // included) and gains TokensPerStep() tokens. The scheduler advances one token per step, so the
+  // decode part of a step is charged per token gained (mean TPOT and throughput exact; ITL smoothed).
+  const double tokens_per_step = engine_.speculative().TokensPerStep();
   auto ms = engine_.StepLatencyMs(split_, q);
   double v = 1.0;
   if (ms.ok()) {

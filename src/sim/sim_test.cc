@@ -139,9 +139,7 @@ TEST(SimTest, SpeculativeDecodingChargesEachTokenItsShareOfTheVerifyStep) {
   StepBatch b;
   b.decode_seqs = 8;
   b.decode_ctx = 60;  // below the cache's bucketing
-  StepBatch verify = b;
-  verify.decode_query_tokens = 3;
-  auto step = spec->StepLatencyMs(ParallelSplit{}, verify);
+  auto step = spec->StepLatencyMs(ParallelSplit{}, b);  // the verify step, drafts included
   ASSERT_TRUE(step.ok());
   EXPECT_NEAR(cost.StepMs(b), sd.decode_scale * *step / 2.2, 1e-9);
   // A decode-bound closed loop: simulated TPOT falls by the closed form's factor.
