@@ -46,20 +46,11 @@ Result<int> GetFirstInt(const Json& c, std::initializer_list<const char*> keys, 
   return def;
 }
 
-std::string GetString(const Json& c, const char* key) {
-  auto it = c.find(key);
-  return (it != c.end() && it->is_string()) ? it->get<std::string>() : "";
-}
-
 // json::value() throws when the field has another type; config.json is user input.
 int IntOr(const Json& o, const char* key, int def) {
   auto it = o.find(key);
   if (it == o.end() || !it->is_number_integer() || std::fabs(it->get<double>()) > 1e9) return def;
   return it->get<int>();
-}
-std::string StringOr(const Json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
@@ -89,7 +80,7 @@ Quant ActFor(Quant w, Quant base) {
 
 // Applies ModelOpt fields {quant_algo, kv_cache_quant_algo} to `m`.
 Status ApplyModelOpt(const Json& q, ModelArch& m, const std::string& where) {
-  std::string algo = GetString(q, "quant_algo");
+  std::string algo = StringField(q, "quant_algo");
   if (!algo.empty()) {
     auto f = ModelOptAlgo(algo);
     if (!f) return Status::Unsupported(where + ": unsupported quant_algo '" + algo + "'");
@@ -97,7 +88,7 @@ Status ApplyModelOpt(const Json& q, ModelArch& m, const std::string& where) {
     m.act_quant = ActFor(*f, m.act_quant);
     if (*f == Quant::kMxfp4 || *f == Quant::kInt4Wo) m.act_quant = Quant::kBf16;
   }
-  std::string kv = ToLower(GetString(q, "kv_cache_quant_algo"));
+  std::string kv = ToLower(StringField(q, "kv_cache_quant_algo"));
   if (kv == "fp8") m.kv_quant = Quant::kFp8;
   return Status::Ok();
 }
@@ -113,7 +104,7 @@ bool IgnoresAttention(const Json& qc) {
 }
 
 Status ApplyQuantizationConfig(const Json& qc, ModelArch& m) {
-  std::string method = ToLower(GetString(qc, "quant_method"));
+  std::string method = ToLower(StringField(qc, "quant_method"));
   if (method == "fp8") {
     Quant f = qc.contains("weight_block_size") && !qc["weight_block_size"].is_null() ? Quant::kFp8Block : Quant::kFp8;
     m.weight_quant = m.moe_quant = f;
@@ -138,12 +129,12 @@ Status ApplyQuantizationConfig(const Json& qc, ModelArch& m) {
         const Json& w = group.contains("weights") ? group["weights"] : Json();
         if (!w.is_object()) continue;
         int bits = IntOr(w, "num_bits", 0);
-        std::string type = StringOr(w, "type");
+        std::string type = StringField(w, "type");
         bool has_act = group.contains("input_activations") && !group["input_activations"].is_null();
         if (bits == 4 && type == "int" && !has_act) f = Quant::kInt4Wo;
         else if (bits == 4 && type == "float") f = Quant::kNvfp4;
         else if (bits == 8 && type == "float")
-          f = (StringOr(w, "strategy") == "block") ? Quant::kFp8Block : Quant::kFp8;
+          f = (StringField(w, "strategy") == "block") ? Quant::kFp8Block : Quant::kFp8;
         else
           return Status::Unsupported("quantization_config: unsupported compressed-tensors scheme (" +
                                      std::to_string(bits) + "-bit " + type + ")");
@@ -188,7 +179,7 @@ Result<ModelArch> ParseHfConfig(const Json& config, const Json* hf_quant_config,
   m.architecture = (*archs)[0].get<std::string>();
   if (!Contains(kSupported, m.architecture))
     return Status::Unsupported("unsupported architecture " + m.architecture + " (supported: " + Join(kSupported, ", ") + ")");
-  if (auto qn = c.find("use_qk_norm"); qn != c.end() && qn->is_boolean()) m.qk_norm = qn->get<bool>();
+  m.qk_norm = IsTrueField(c, "use_qk_norm");
   if (StartsWith(m.architecture, "Qwen3")) m.qk_norm = true;  // q_norm / k_norm in every Qwen3 layer
 
 #define DYPROF_INT(field, ...) \
@@ -291,7 +282,7 @@ Result<ModelArch> ParseHfConfig(const Json& config, const Json* hf_quant_config,
                                " is not a multiple of num_key_value_heads " + std::to_string(m.num_kv_heads));
 
   // Numeric formats.
-  std::string dtype = c.contains("torch_dtype") ? GetString(c, "torch_dtype") : GetString(c, "dtype");
+  std::string dtype = c.contains("torch_dtype") ? StringField(c, "torch_dtype") : StringField(c, "dtype");
   if (dtype == "float16") m.weight_quant = m.moe_quant = m.kv_quant = m.act_quant = Quant::kFp16;
   if (auto qc = c.find("quantization_config"); qc != c.end() && qc->is_object())
     DYPROF_RETURN_IF_ERROR(ApplyQuantizationConfig(*qc, m));

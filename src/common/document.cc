@@ -297,6 +297,18 @@ std::string ToYamlAll(const std::vector<Json>& docs) {
   return out;
 }
 
+std::string StringField(const Json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool IsTrueField(const Json& obj, const char* key) {
+  if (!obj.is_object()) return false;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string DescribeJsonType(const Json& v) {
   switch (v.type()) {
     case Json::value_t::null: return "null";

@@ -32,4 +32,10 @@ std::string DescribeJsonType(const Json& v);
 // Short rendering of a value for messages, truncated to ~60 characters.
 std::string ShortValue(const Json& v);
 
+// Typed reads of one field of user-supplied documents (nlohmann's value() throws on a type
+// mismatch): the string at `key` of a mapping, "" when `obj` is not a mapping or the field is absent
+// or not a string; whether `key` holds the boolean true.
+std::string StringField(const Json& obj, const char* key);
+bool IsTrueField(const Json& obj, const char* key);
+
 }  // namespace dyprof

@@ -67,6 +67,18 @@ TEST(ToYamlAll, SeparatesDocuments) {
   EXPECT_EQ(docs->size(), 2u);
 }
 
+TEST(TypedFields, WrongTypesReadAsAbsent) {
+  Json o = Json::parse(R"({"name":"a","num":5,"on":true,"off":false,"str_bool":"true"})");
+  EXPECT_EQ(StringField(o, "name"), "a");
+  EXPECT_EQ(StringField(o, "num"), "");  // value("num", "") would throw
+  EXPECT_EQ(StringField(o, "missing"), "");
+  EXPECT_EQ(StringField(Json::array({1}), "name"), "");
+  EXPECT_TRUE(IsTrueField(o, "on"));
+  EXPECT_FALSE(IsTrueField(o, "off"));
+  EXPECT_FALSE(IsTrueField(o, "str_bool"));
+  EXPECT_FALSE(IsTrueField(Json("x"), "on"));
+}
+
 TEST(ParseJson, ErrorIsAStatus) {
   auto r = ParseJson("{\"a\": ");
   ASSERT_FALSE(r.ok());

@@ -8,20 +8,6 @@ void Warn(std::vector<std::string>* warnings, std::string w) {
   if (warnings) warnings->push_back(std::move(w));
 }
 
-// Overrides are user input: a field read for a decision is used only when it has the expected type
-// (nlohmann's value() throws on a type mismatch).
-std::string StringField(const Json& obj, const char* key) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-bool IsTrue(const Json& obj, const char* key) {
-  if (!obj.is_object()) return false;
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_boolean() && it->get<bool>();
-}
-
 // Python apply_dgd_overrides: dicts merge recursively, a worker's mainContainer.args list is
 // appended, anything else replaces.
 void LegacyMerge(Json& base, const Json& ov, const std::string& path, bool append_args) {
@@ -125,7 +111,7 @@ Json ConvertServiceToComponent(const Json& service, const std::string& service_n
         k == "topologyConstraint") {
       comp[k] = v;
     } else if (k == "scalingAdapter") {
-      if (IsTrue(v, "enabled")) {
+      if (IsTrueField(v, "enabled")) {
         comp["scalingAdapter"] = Json::object();
       } else {
         Warn(warnings, where + ".scalingAdapter: only {enabled: true} maps to v1beta1; ignored");
