@@ -38,6 +38,14 @@ ModelArch ToyMla() {
   return m;
 }
 
+// `m` with every layer's MLP replaced by `experts` experts of width 512, top-2.
+ModelArch WithMoe(ModelArch m, int experts) {
+  m.num_experts = experts;
+  m.experts_per_token = 2;
+  m.moe_intermediate_size = 512;
+  return m;
+}
+
 SystemSpec ToySystem() {
   SystemSpec s;
   s.name = "toy_gpu";
@@ -204,12 +212,9 @@ TEST(PerfEngineTest, DisaggregatedRateMatching) {
 }
 
 TEST(PerfEngineTest, MoeAndMlaOps) {
-  ModelArch m = ToyMla();
+  ModelArch m = WithMoe(ToyMla(), 8);
   m.num_layers = 4;
   m.first_dense_layers = 1;
-  m.num_experts = 8;
-  m.experts_per_token = 2;
-  m.moe_intermediate_size = 512;
   auto e = PerfEngine::Create(m, ToySystem(), Backend::kTrtllm, RooflineOnly());
   ASSERT_TRUE(e.ok());
   std::vector<OpTiming> ops;
@@ -430,10 +435,7 @@ TEST(PerfEngineTest, ContextAttentionGridAxesAreQueryTokensTimesHeadsThenKeySpan
 }
 
 TEST(PerfEngineTest, MoeGridAxesAreTokensPerExpertLocalExpertsExpertSize) {
-  ModelArch m = Toy();
-  m.num_experts = 8;
-  m.experts_per_token = 2;
-  m.moe_intermediate_size = 512;
+  ModelArch m = WithMoe(Toy(), 8);
   StepBatch b;
   b.decode_seqs = 4;
   b.decode_ctx = 64;
@@ -485,10 +487,7 @@ TEST(PerfEngineTest, EmbeddedH200TablesReproduceMeasuredKernels) {
 // small-message floor scales with (n−1)/n · m/(m−1) · bw(m)/bw(n); leaving the NVLink domain adds
 // one network latency (ToySystem: 100 vs 10 GB/s, p2p 10 µs; nodes of 8).
 TEST(PerfEngineTest, CollectiveBeyondTheCurveScalesOnlyItsBandwidthPart) {
-  ModelArch m = Toy();
-  m.num_experts = 16;
-  m.experts_per_token = 2;
-  m.moe_intermediate_size = 512;
+  ModelArch m = WithMoe(Toy(), 16);
   StepBatch b;
   b.decode_seqs = 1;
   b.decode_ctx = 64;
