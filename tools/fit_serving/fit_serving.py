@@ -70,6 +70,12 @@ def main():
     bes = ["vllm", "sglang", "trtllm"]
     alphas = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2]
 
+    def held_out(sub, fit, errs):  # fit on even rows, score odd ones, and vice versa
+        out = []
+        for fit_on, score in [(sub[0::2], sub[1::2]), (sub[1::2], sub[0::2])]:
+            out += errs(score, *fit(fit_on)[1:])
+        return out
+
     def tpot_errs(sub, k, alpha):
         return [abs(k * (d[7] + alpha * d[1] * d[5] / d[3]) / d[8] - 1) for d in sub]
 
@@ -90,12 +96,10 @@ def main():
         best = fit_tpot(sub, alphas)
         prm[be] = (round(best[1], 2), best[2])
         tot += tpot_errs(sub, best[1], best[2])
-        halves = [sub[0::2], sub[1::2]]
-        for fit_on, score in [(halves[0], halves[1]), (halves[1], halves[0])]:
-            b = fit_tpot(fit_on, alphas)
-            cv += tpot_errs(score, b[1], b[2])
+        cv += held_out(sub, lambda s: fit_tpot(s, alphas), tpot_errs)
     print(f"per backend (tpot_scale, prefill_interference) {prm}  TPOT mdape {100 * st.median(tot):.1f}% "
           f"(2-fold {100 * st.median(cv):.1f}%)")
+
     def ttft_errs(sub, o, k, g):
         return [abs((o + k * (d[5] + g * (d[6] - d[5]))) / d[4] - 1) for d in sub]
 
@@ -110,10 +114,7 @@ def main():
             best = fit_ttft(sub, g)
             prm[be] = (best[1], round(best[2], 2))
             tot += ttft_errs(sub, best[1], best[2], g)
-            halves = [sub[0::2], sub[1::2]]
-            for fit_on, score in [(halves[0], halves[1]), (halves[1], halves[0])]:
-                b = fit_ttft(fit_on, g)
-                cv += ttft_errs(score, b[1], b[2], g)
+            cv += held_out(sub, lambda s: fit_ttft(s, g), lambda s, o, k: ttft_errs(s, o, k, g))
         print(f"wave_fraction {g}: (ttft_overhead, ttft_scale) {prm}  TTFT mdape {100 * st.median(tot):.1f}% "
               f"(2-fold {100 * st.median(cv):.1f}%)")
 
