@@ -280,6 +280,10 @@ TEST(ModelConfig, QuantizationFormats) {
   auto nv = q("nvidia/Llama-3.1-70B-Instruct-FP8");
   EXPECT_EQ(nv.weight_quant, Quant::kFp8);
   EXPECT_EQ(nv.kv_quant, Quant::kFp8);
+  EXPECT_FALSE(nv.fp8_block_scales);  // ModelOpt per-tensor FP8
+  EXPECT_TRUE(q("Qwen/Qwen3-32B-FP8").fp8_block_scales);
+  EXPECT_TRUE(q("MiniMaxAI/MiniMax-M2.5").fp8_block_scales);
+  EXPECT_FALSE(q("Qwen/Qwen3-32B").fp8_block_scales);
   auto oss = q("openai/gpt-oss-120b");
   EXPECT_EQ(oss.weight_quant, Quant::kBf16);
   EXPECT_EQ(oss.moe_quant, Quant::kMxfp4);

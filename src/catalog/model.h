@@ -61,6 +61,10 @@ struct ModelArch {
   Quant moe_quant = Quant::kBf16;     // expert weights
   Quant kv_quant = Quant::kBf16;      // KV cache
   Quant act_quant = Quant::kBf16;     // GEMM activations (fp8 when weights are fp8 W8A8)
+  // The checkpoint's FP8 weights carry 128x128 block scales (Hugging Face quantization_config
+  // with weight_block_size). Stays true when a caller relabels weight_quant as plain "fp8": the
+  // serving engine loads the weights as they are stored.
+  bool fp8_block_scales = false;
 
   bool IsMoe() const { return num_experts > 0; }
 };

@@ -106,8 +106,8 @@ bool IgnoresAttention(const Json& qc) {
 Status ApplyQuantizationConfig(const Json& qc, ModelArch& m) {
   std::string method = ToLower(StringField(qc, "quant_method"));
   if (method == "fp8") {
-    Quant f = qc.contains("weight_block_size") && !qc["weight_block_size"].is_null() ? Quant::kFp8Block : Quant::kFp8;
-    m.weight_quant = m.moe_quant = f;
+    m.fp8_block_scales = qc.contains("weight_block_size") && !qc["weight_block_size"].is_null();
+    m.weight_quant = m.moe_quant = m.fp8_block_scales ? Quant::kFp8Block : Quant::kFp8;
     m.act_quant = Quant::kFp8;
     return Status::Ok();
   }

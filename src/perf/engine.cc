@@ -424,6 +424,13 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
   m.gemm_dt = DtypeName(a.weight_quant);
   if (a.weight_quant == Quant::kMxfp4) m.gemm_dt = "bfloat16";
   m.moe_dt = DtypeName(a.moe_quant);
+  // vLLM picks its FP8 method from the checkpoint, not from a label: block-scaled weights load
+  // through Fp8LinearMethod / Fp8MoEMethod with block scales (perfdb's "fp8_block" tables, kernel
+  // sources CutlassFp8BlockScaledMM / vllm_fp8moe_*); its "fp8" tables are the per-tensor
+  // ModelOpt path (CutlassFP8ScaledMM / vllm_modeloptfp8moe_*), which such a checkpoint never takes.
+  const bool vllm_block_fp8 = e.backend_ == Backend::kVllm && a.fp8_block_scales;
+  if (vllm_block_fp8 && m.gemm_dt == "fp8") m.gemm_dt = "fp8_block";
+  if (vllm_block_fp8 && m.moe_dt == "fp8") m.moe_dt = "fp8_block";
   m.kv_dt = (a.kv_quant == Quant::kFp8 || a.kv_quant == Quant::kFp8Block) ? "fp8" : "bfloat16";
   m.attn_dt = "bfloat16";
   m.gemm_wb = QuantBytes(a.weight_quant == Quant::kMxfp4 ? Quant::kBf16 : a.weight_quant);
@@ -471,8 +478,10 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
     }
     m.g_moe = PickGrid(fit, be, "moe", moe_keys, m.moe_dt + "|gated|");
     if (!m.g_moe) m.g_moe = PickGrid(fit, be, "moe", {}, "");
-    // An 8-bit expert checkpoint also gets the other 8-bit format's grid; Moe() takes the faster.
-    if (m.moe_dt == "fp8" || m.moe_dt == "fp8_block") {
+    // An 8-bit expert checkpoint also gets the other 8-bit format's grid; Moe() takes the faster
+    // (the row label does not say which kernel family runs), except where the backend's choice is
+    // known from the checkpoint (vLLM, above).
+    if ((m.moe_dt == "fp8" || m.moe_dt == "fp8_block") && !vllm_block_fp8) {
       const std::string sibling = m.moe_dt == "fp8" ? "fp8_block" : "fp8";
       m.g_moe_sibling = PickGrid(fit, be, "moe", moe_keys_for(sibling), sibling + "|gated|");
       if (m.g_moe_sibling == m.g_moe) m.g_moe_sibling = nullptr;

@@ -446,6 +446,46 @@ TEST(PerfEngineTest, MoeGridAxesAreTokensPerExpertLocalExpertsExpertSize) {
   EXPECT_NEAR(axis1 / flat, 10.0, 1e-9);
 }
 
+// vLLM chooses its FP8 kernels from the checkpoint: a block-scaled checkpoint labelled plain
+// "fp8" runs the fp8_block GEMM and MoE grids; TRT-LLM keeps the label's GEMM grid and the faster
+// of the two 8-bit MoE grids. Flat grids: fp8 at efficiency 1.0, fp8_block at 0.25.
+TEST(PerfEngineTest, VllmRunsTheBlockScaledKernelsOfABlockScaledCheckpoint) {
+  auto tables = [](Backend be) {
+    const std::string flat = R"({"nodes":[[0],[0],[0]],"eff":[EFF],"floor_us":0})";
+    auto grid = [&](const char* eff) {
+      std::string g = flat;
+      return g.replace(g.find("EFF"), 3, eff);
+    };
+    auto fit = FitTables::Parse(R"({"system":"toy_gpu","backends":{")" + std::string(BackendName(be)) +
+                                R"(":{"gemm":{"fp8":)" + grid("1.0") + R"(,"fp8_block":)" + grid("0.25") +
+                                R"(},"moe":{"fp8|gated|balanced":)" + grid("1.0") +
+                                R"(,"fp8_block|gated|balanced":)" + grid("0.25") + "}}}}");
+    EXPECT_TRUE(fit.ok()) << fit.status().message();
+    return *fit;
+  };
+  auto op_ms = [&](Backend be, bool block_checkpoint, const char* op) {
+    ModelArch m = WithMoe(Toy(), 8);
+    m.weight_quant = m.moe_quant = Quant::kFp8;  // the label
+    m.fp8_block_scales = block_checkpoint;
+    PerfOptions o = RooflineOnly();
+    o.fit = tables(be);
+    auto e = PerfEngine::Create(m, ToySystem(), be, o);
+    EXPECT_TRUE(e.ok());
+    std::vector<OpTiming> ops;
+    StepBatch b;
+    b.decode_seqs = 4;
+    b.decode_ctx = 64;
+    EXPECT_TRUE(e->StepLatencyMs(ParallelSplit{}, b, &ops).ok());
+    const OpTiming* t = Find(ops, op);
+    EXPECT_NE(t, nullptr) << op;
+    return t ? t->ms : 0;
+  };
+  for (const char* op : {"qkv_gemm", "moe_experts"}) {
+    EXPECT_NEAR(op_ms(Backend::kVllm, true, op) / op_ms(Backend::kVllm, false, op), 4.0, 1e-9) << op;
+    EXPECT_NEAR(op_ms(Backend::kTrtllm, true, op) / op_ms(Backend::kTrtllm, false, op), 1.0, 1e-9) << op;
+  }
+}
+
 // The embedded H200 tables against kernel timings measured in ../shared/data/perfdb (figures
 // copied here so the test runs without it): TRT-LLM context attention, bf16, 32 heads / 8 KV heads
 // / dim 128, batch 1; vLLM fp8-block MoE, MiniMax-M2.5 experts (3072×1536, 256 experts, top-8),
