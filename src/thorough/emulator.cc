@@ -19,6 +19,7 @@
 #include "catalog/memory.h"
 #include "catalog/model_catalog.h"
 #include "catalog/system_catalog.h"
+#include "common/document.h"
 #include "perf/engine.h"
 #include "thorough/http.h"
 #include "thorough/interrupt.h"
@@ -255,6 +256,11 @@ struct Emulator::Impl {
     };
     if (!parsed.ok() || !parsed->is_object()) return error(400, "body is not a JSON object");
     const Json& body = *parsed;
+    // Streaming flags are type-checked as the OpenAI-compatible servers do: a 400 naming the field.
+    if (body.contains("stream") && !body["stream"].is_boolean() && !body["stream"].is_null())
+      return error(400, "stream: expected a boolean, found " + DescribeJsonType(body["stream"]));
+    if (body.contains("stream_options") && !body["stream_options"].is_null() && !body["stream_options"].is_object())
+      return error(400, "stream_options: expected an object, found " + DescribeJsonType(body["stream_options"]));
     std::string prompt;
     if (chat) {
       if (!body.contains("messages") || !body["messages"].is_array()) return error(400, "messages is required");
@@ -279,9 +285,8 @@ struct Emulator::Impl {
       ++rejected;
       return error(400, "request does not fit in the KV cache");
     }
-    bool stream = body.value("stream", false);
-    bool include_usage = body.contains("stream_options") && body["stream_options"].is_object() &&
-                         body["stream_options"].value("include_usage", false);
+    const bool stream = IsTrueField(body, "stream");
+    const bool include_usage = body.contains("stream_options") && IsTrueField(body["stream_options"], "include_usage");
     std::string model = opt.served_model_name.empty() ? opt.model : opt.served_model_name;
     {
       std::lock_guard<std::mutex> l(mu);

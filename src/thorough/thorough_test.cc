@@ -294,6 +294,40 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
   EXPECT_EQ(down->errors + down->timeouts, 3);
 }
 
+// Mistyped streaming flags get a 400 naming the field (the emulator answered 500 from an escaped
+// JSON type error); a well-formed request on the same server still completes.
+TEST(Emulator, MistypedStreamFlagsAreA400NamingTheField) {
+  PosixFileSystem fs;
+  EmulatorOptions o;
+  o.model = "Qwen/Qwen3-32B";
+  o.port = 0;
+  o.speedup = 50;
+  auto emu = Emulator::Create(o, fs);
+  ASSERT_TRUE(emu.ok()) << emu.status().message();
+  auto port = (*emu)->Bind();
+  ASSERT_TRUE(port.ok());
+  std::thread serve([&] { (*emu)->Serve(); });
+  HttplibClient http;
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/v1/completions";
+  auto post = [&](const std::string& extra) {
+    return http.Send("POST", url, R"({"model":"Qwen/Qwen3-32B","prompt":"a b c","max_tokens":2)" + extra + "}",
+                     {{"Content-Type", "application/json"}});
+  };
+  auto bad = post(R"(,"stream":"yes")");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("stream: expected a boolean, found a string"), std::string::npos) << bad->body;
+  auto bad_options = post(R"(,"stream":true,"stream_options":[1])");
+  ASSERT_TRUE(bad_options.ok());
+  EXPECT_EQ(bad_options->status, 400);
+  EXPECT_NE(bad_options->body.find("stream_options: expected an object"), std::string::npos) << bad_options->body;
+  auto good = post(R"(,"stream":false,"stream_options":null)");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good->status, 200) << good->body;
+  (*emu)->Stop();
+  serve.join();
+}
+
 // A deployer that never comes up (or reports an interrupt), counting what the sweep asked of it.
 class RefusingDeployer : public Deployer {
  public:
