@@ -245,22 +245,49 @@ TEST(KubeDeployer, TimeoutDeletesTheDeployment) {
   EXPECT_EQ(api.log().back().rfind("delete ", 0), 0u);
 }
 
+// An emulator serving on a loopback port from a thread of this process; Stop() (or the end of
+// scope) stops it.
+class ServingEmulator {
+ public:
+  explicit ServingEmulator(const EmulatorOptions& o) {
+    auto emu = Emulator::Create(o, fs_);
+    EXPECT_TRUE(emu.ok()) << emu.status().message();
+    if (!emu.ok()) return;
+    emu_ = std::move(*emu);
+    auto port = emu_->Bind();
+    EXPECT_TRUE(port.ok());
+    port_ = port.ok() ? *port : 0;
+    serve_ = std::thread([this] { emu_->Serve(); });
+  }
+  ~ServingEmulator() { Stop(); }
+  void Stop() {
+    if (!serve_.joinable()) return;
+    emu_->Stop();
+    serve_.join();
+  }
+  bool ok() const { return serve_.joinable(); }
+  Emulator& emulator() { return *emu_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  PosixFileSystem fs_;
+  std::unique_ptr<Emulator> emu_;
+  int port_ = 0;
+  std::thread serve_;
+};
+
 TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
-  PosixFileSystem fs;
   EmulatorOptions o;
   o.model = "Qwen/Qwen3-32B";
   o.split.tp = 2;
   o.port = 0;
   o.speedup = 4;
   o.http_threads = 64;
-  auto emu = Emulator::Create(o, fs);
-  ASSERT_TRUE(emu.ok()) << emu.status().message();
-  auto port = (*emu)->Bind();
-  ASSERT_TRUE(port.ok());
-  std::thread serve([&] { (*emu)->Serve(); });
+  ServingEmulator emu(o);
+  ASSERT_TRUE(emu.ok());
   HttplibClient http;
   BenchConfig c;
-  c.url = "http://127.0.0.1:" + std::to_string(*port);
+  c.url = emu.url();
   c.model = o.model;
   c.isl = 256;
   c.osl = 24;
@@ -272,7 +299,7 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
   EXPECT_EQ(rep->completed, 12);
   EXPECT_EQ(rep->prompt_tokens.avg, 256);
   EXPECT_EQ(rep->output_tokens.avg, 24);
-  EmulatorStats s = (*emu)->Stats();
+  EmulatorStats s = emu.emulator().Stats();
   EXPECT_EQ(s.finished, 12);
   // The client times from before it sends to the first chunk it reads, the emulator from receipt
   // to the chunk it writes: the client's figure is the larger by the HTTP round trip, which on a
@@ -285,8 +312,7 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
   c.endpoint = "completions";
   c.requests = 2;
   EXPECT_EQ(RunBench(c, http)->completed, 2);
-  (*emu)->Stop();
-  serve.join();
+  emu.Stop();
   c.requests = 3;
   auto down = RunBench(c, http);
   ASSERT_TRUE(down.ok());
@@ -297,18 +323,14 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
 // Mistyped streaming flags get a 400 naming the field (the emulator answered 500 from an escaped
 // JSON type error); a well-formed request on the same server still completes.
 TEST(Emulator, MistypedStreamFlagsAreA400NamingTheField) {
-  PosixFileSystem fs;
   EmulatorOptions o;
   o.model = "Qwen/Qwen3-32B";
   o.port = 0;
   o.speedup = 50;
-  auto emu = Emulator::Create(o, fs);
-  ASSERT_TRUE(emu.ok()) << emu.status().message();
-  auto port = (*emu)->Bind();
-  ASSERT_TRUE(port.ok());
-  std::thread serve([&] { (*emu)->Serve(); });
+  ServingEmulator emu(o);
+  ASSERT_TRUE(emu.ok());
   HttplibClient http;
-  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/v1/completions";
+  const std::string url = emu.url() + "/v1/completions";
   auto post = [&](const std::string& extra) {
     return http.Send("POST", url, R"({"model":"Qwen/Qwen3-32B","prompt":"a b c","max_tokens":2)" + extra + "}",
                      {{"Content-Type", "application/json"}});
@@ -324,8 +346,6 @@ TEST(Emulator, MistypedStreamFlagsAreA400NamingTheField) {
   auto good = post(R"(,"stream":false,"stream_options":null)");
   ASSERT_TRUE(good.ok());
   EXPECT_EQ(good->status, 200) << good->body;
-  (*emu)->Stop();
-  serve.join();
 }
 
 // A deployer that never comes up (or reports an interrupt), counting what the sweep asked of it.
