@@ -27,6 +27,8 @@ void AddSpeculativeFlags(CLI::App* app, SpeculativeFlags* flags) {
       ->capture_default_str();
 }
 
+namespace {
+
 Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags) {
   SpeculativeDecoding s;
   s.draft_tokens = flags.draft_tokens;
@@ -41,6 +43,15 @@ Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags) {
   }
   if (Status st = s.Validate(); !st.ok()) return Status::InvalidArgument("--mtp-acceptance: " + st.message());
   return s;
+}
+
+}  // namespace
+
+Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags) {
+  PerfOptions opts;
+  if (latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
+  DYPROF_ASSIGN_OR_RETURN(opts.speculative, ToSpeculative(flags));
+  return opts;
 }
 
 std::vector<CommandRegistrar> AllCommands() {

@@ -19,8 +19,10 @@ struct SpeculativeFlags {
   std::string acceptance = "0.85";
 };
 void AddSpeculativeFlags(CLI::App* app, SpeculativeFlags* flags);
-// InvalidArgument naming the flag when the list is not numbers in [0, 1] or the count is out of range.
-Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags);
+// The performance-engine options of estimate and accuracy: AIC's composition under
+// `--latency-model aic`, speculative decoding from the flags. InvalidArgument naming the flag when
+// the acceptance list is not numbers in [0, 1] or the draft count is out of range.
+Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags);
 
 // A subcommand: registers its flags on `app` and returns the action to run when it was chosen.
 // The action returns the process exit code.

@@ -32,14 +32,12 @@ int RunAccuracy(const AccuracyFlags& f) {
     std::cerr << "error: " << table.status().message() << "\n";
     return 1;
   }
-  PerfOptions opts;
-  if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
-  auto speculative = ToSpeculative(f.speculative);
-  if (!speculative.ok()) {
-    std::cerr << "error: " << speculative.status().message() << "\n";
+  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
+  if (!estimator_options.ok()) {
+    std::cerr << "error: " << estimator_options.status().message() << "\n";
     return 2;
   }
-  opts.speculative = *speculative;
+  PerfOptions opts = *estimator_options;
   BatchEstimator est(&fs, opts, f.perf_db);
   SimOptions so;
   so.requests_per_user = f.requests_per_user;

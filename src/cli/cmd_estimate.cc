@@ -99,14 +99,12 @@ int RunBatch(const EstimateFlags& f) {
     std::cerr << "error: " << table.status().message() << "\n";
     return 1;
   }
-  PerfOptions opts;
-  if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
-  auto speculative = ToSpeculative(f.speculative);
-  if (!speculative.ok()) {
-    std::cerr << "error: " << speculative.status().message() << "\n";
+  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
+  if (!estimator_options.ok()) {
+    std::cerr << "error: " << estimator_options.status().message() << "\n";
     return 2;
   }
-  opts.speculative = *speculative;
+  PerfOptions opts = *estimator_options;
   BatchEstimator est(&fs, opts, f.perf_db);
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
@@ -180,14 +178,12 @@ int RunSingle(const EstimateFlags& f) {
     *dst = *q;
     if (dst == &arch.weight_quant && f.moe_quant.empty() && arch.IsMoe()) arch.moe_quant = *q;
   }
-  PerfOptions opts;
-  if (f.latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
-  auto speculative = ToSpeculative(f.speculative);
-  if (!speculative.ok()) {
-    std::cerr << "error: " << speculative.status().message() << "\n";
+  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
+  if (!estimator_options.ok()) {
+    std::cerr << "error: " << estimator_options.status().message() << "\n";
     return 2;
   }
-  opts.speculative = *speculative;
+  PerfOptions opts = *estimator_options;
   if (!f.perf_db.empty()) {
     auto db = PerfDb::Load(f.perf_db, system->name, std::string(BackendName(*backend)), fs);
     if (!db.ok()) {
