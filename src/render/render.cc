@@ -347,7 +347,7 @@ std::vector<std::string> ServiceNames(const Json& dgd) {
   const Json& spec = dgd["spec"];
   if (auto c = spec.find("components"); c != spec.end() && c->is_array()) {
     for (const auto& e : *c)
-      if (e.is_object() && e.contains("name") && e["name"].is_string()) names.push_back(e["name"].get<std::string>());
+      if (std::string name = StringField(e, "name"); !name.empty()) names.push_back(std::move(name));
   } else if (auto s = spec.find("services"); s != spec.end() && s->is_object()) {
     for (auto it = s->begin(); it != s->end(); ++it) names.push_back(it.key());
   }
