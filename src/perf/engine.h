@@ -51,7 +51,7 @@ struct BackendTuning {
   int default_max_num_tokens = 8192;   // chunked-prefill token budget per step
   // Serving-composition constants fitted on ../shared/data/silicon/train.csv (docs/perf-model.md):
   double tpot_scale = 1.0;             // agg/disagg TPOT multiplier on the modelled decode step
-  double prefill_interference = 0.9;   // share of the amortised prefill work (b·prefill/OSL) in TPOT (For: per backend)
+  double prefill_interference = 0.9;   // share of the amortised prefill work (b·prefill/OSL) in TPOT; For() sets it per backend
   double ttft_scale = 1.0;             // multiplier on the prefill part of TTFT
   double wave_fraction = 0.15;         // share of the other requests' prefill a request waits for
   bool cuda_graph_decode = true;
