@@ -143,6 +143,7 @@ struct PerfEngine::Impl {
   const EffGrid* g_gen_mla = nullptr;
   const EffGrid* g_moe = nullptr;
   const EffGrid* g_moe_sibling = nullptr;  // the other 8-bit format's grid (fp8 ↔ fp8_block), or null
+  std::string moe_sibling_dt;               // that format's name, or empty
   bool moe_gated = true;
   const CommCurve* ar[9] = {};
   const CommCurve* nccl_ag[9] = {};
@@ -269,8 +270,27 @@ struct PerfEngine::Impl {
     return (std::max(flops / (kCtxAttnEff * attn_pf), bytes / (kGenAttnEff * bw)) * 1e3 + kGenAttnFixedMs) * scale;
   }
 
-  double Moe(double tokens, double hidden, double inter, double topk, double experts, double tp, double ep) const {
+  double Moe(double tokens, double hidden, double inter, double topk, double experts, double tp, double ep,
+             OpSource* src) const {
     if (tokens <= 0) return 0;
+    if (db) {
+      // The measured table of this exact expert shape; an 8-bit checkpoint takes the faster of its
+      // two 8-bit formats where both were measured, as the fitted path below does.
+      auto lookup = [&](const std::string& dt) {
+        return db->Moe(dt, moe_gated, tokens, static_cast<int>(hidden), static_cast<int>(inter),
+                       static_cast<int>(topk), static_cast<int>(experts), static_cast<int>(tp), static_cast<int>(ep));
+      };
+      double v = lookup(moe_dt);
+      if (!moe_sibling_dt.empty()) {
+        const double sibling = lookup(moe_sibling_dt);
+        if (sibling > 0 && (v <= 0 || sibling < v)) v = sibling;
+      }
+      if (v > 0) {
+        if (src) *src = OpSource::kPerfDb;
+        return v * scale;
+      }
+    }
+    if (src) *src = Src(g_moe);
     double g = moe_gated ? 3.0 : 2.0;
     double inter_l = inter / tp;
     double e_local = experts / ep;
@@ -483,6 +503,7 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
     // known from the checkpoint (vLLM, above).
     if ((m.moe_dt == "fp8" || m.moe_dt == "fp8_block") && !vllm_block_fp8) {
       const std::string sibling = m.moe_dt == "fp8" ? "fp8_block" : "fp8";
+      m.moe_sibling_dt = sibling;
       m.g_moe_sibling = PickGrid(fit, be, "moe", moe_keys_for(sibling), sibling + "|gated|");
       if (m.g_moe_sibling == m.g_moe) m.g_moe_sibling = nullptr;
     }
@@ -726,10 +747,10 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
       double v = m.AllReduce(tp, tokens * h * act_b, &src);
       acc.Add("moe_allreduce", v, n_moe, src);
     }
-    acc.Add("moe_experts",
-            m.Moe(moe_tokens, h, a.moe_intermediate_size, a.experts_per_token, a.num_experts, split.moe_tp,
-                  split.moe_ep),
-            n_moe, m.Src(m.g_moe));
+    OpSource moe_src = OpSource::kRoofline;
+    const double moe_ms = m.Moe(moe_tokens, h, a.moe_intermediate_size, a.experts_per_token, a.num_experts,
+                                split.moe_tp, split.moe_ep, &moe_src);
+    acc.Add("moe_experts", moe_ms, n_moe, moe_src);
   }
 
   // ---- head ----

@@ -8,6 +8,7 @@
 #include "catalog/system_catalog.h"
 #include "common/file_system.h"
 #include "perf/fit_tables.h"
+#include "perf/perf_db.h"
 
 namespace dyprof {
 namespace {
@@ -444,6 +445,36 @@ TEST(PerfEngineTest, MoeGridAxesAreTokensPerExpertLocalExpertsExpertSize) {
   double flat = OpMsWithGrid(m, Backend::kTrtllm, "moe", key, "[[0],[0],[0]]", "[1.0]", s, b, "moe_experts");
   double axis1 = OpMsWithGrid(m, Backend::kTrtllm, "moe", key, "[[0],[2,20],[0]]", "[0.1,1.0]", s, b, "moe_experts");
   EXPECT_NEAR(axis1 / flat, 10.0, 1e-9);
+}
+
+// --perf-db: the experts of a measured shape take the table's latency (labelled perf-db); a shape
+// the table lacks keeps the fitted/roofline path.
+TEST(PerfEngineTest, MoeTakesTheMeasuredTableOfItsExactShape) {
+  ModelArch m = WithMoe(Toy(), 8);  // hidden 1024, inter 512, top-2 of 8, bf16
+  StepBatch b;
+  b.decode_seqs = 4;
+  b.decode_ctx = 64;
+  auto db = PerfDb::FromCsv("", "", "",
+                            "kernel_source,moe_dtype,num_tokens,hidden_size,inter_size,topk,num_experts,"
+                            "moe_tp_size,moe_ep_size,distribution,latency\n"
+                            "k,bfloat16,2,1024,512,2,8,1,1,power_law_1.2,0.100\n"
+                            "k,bfloat16,8,1024,512,2,8,1,1,power_law_1.2,0.400\n");
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  PerfOptions o = RooflineOnly();
+  o.perf_db = *db;
+  auto e = PerfEngine::Create(m, ToySystem(), Backend::kSglang, o);
+  ASSERT_TRUE(e.ok());
+  std::vector<OpTiming> ops;
+  ASSERT_TRUE(e->StepLatencyMs(ParallelSplit{1, 1, 1, 1, 1}, b, &ops).ok());
+  const OpTiming* moe = Find(ops, "moe_experts");
+  ASSERT_NE(moe, nullptr);
+  EXPECT_NEAR(moe->ms, 0.200, 1e-12);  // 4 tokens: a third of the way from 2 to 8 tokens
+  EXPECT_EQ(moe->source, OpSource::kPerfDb);
+  ops.clear();
+  ASSERT_TRUE(e->StepLatencyMs(ParallelSplit{2, 1, 1, 1, 2}, b, &ops).ok());  // ep 2: not measured
+  moe = Find(ops, "moe_experts");
+  ASSERT_NE(moe, nullptr);
+  EXPECT_EQ(moe->source, OpSource::kRoofline);
 }
 
 // vLLM chooses its FP8 kernels from the checkpoint: a block-scaled checkpoint labelled plain

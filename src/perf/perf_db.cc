@@ -40,7 +40,7 @@ double Num(std::string_view s) { return std::strtod(std::string(s).c_str(), null
 }  // namespace
 
 Result<std::shared_ptr<const PerfDb>> PerfDb::FromCsv(const std::string& gemm_csv, const std::string& ar_csv,
-                                                      const std::string& gen_csv) {
+                                                      const std::string& gen_csv, const std::string& moe_csv) {
   auto db = std::make_shared<PerfDb>();
   if (!gemm_csv.empty()) {
     DYPROF_ASSIGN_OR_RETURN(CsvTable t, CsvTable::Parse(gemm_csv));
@@ -88,8 +88,47 @@ Result<std::shared_ptr<const PerfDb>> PerfDb::FromCsv(const std::string& gemm_cs
       for (auto& [b, v] : per_b) SortAndAverage(&v);
     }
   }
-  if (db->gemm_.empty() && db->allreduce_.empty() && db->gen_attn_.empty()) {
-    return Status::NotFound("perf-db: no gemm, custom all-reduce or generation-attention rows");
+  if (!moe_csv.empty()) {
+    DYPROF_ASSIGN_OR_RETURN(CsvTable t, CsvTable::Parse(moe_csv));
+    for (const char* c : {"moe_dtype", "num_tokens", "hidden_size", "inter_size", "topk", "num_experts",
+                          "moe_tp_size", "moe_ep_size", "distribution", "latency"}) {
+      if (t.Column(c) < 0) return Status::InvalidArgument(std::string("moe_perf: missing column ") + c);
+    }
+    const bool has_source = t.Column("kernel_source") >= 0;
+    // (shape, distribution, kernel source) -> rows: repeats of one kernel are averaged, then the
+    // fastest kernel per token count is kept, as in the fitted tables: each framework picks its
+    // MoE kernel per shape and GPU.
+    std::map<std::tuple<MoeShape, std::string, std::string>, std::vector<std::pair<double, double>>> per_source;
+    for (size_t i = 0; i < t.num_rows(); ++i) {
+      const std::string source(has_source ? t.Get(i, "kernel_source") : std::string_view());
+      const bool gated = source.find("nongated") == std::string::npos;
+      MoeShape shape{std::string(t.Get(i, "moe_dtype")), gated,
+                     static_cast<int>(Num(t.Get(i, "hidden_size"))), static_cast<int>(Num(t.Get(i, "inter_size"))),
+                     static_cast<int>(Num(t.Get(i, "topk"))), static_cast<int>(Num(t.Get(i, "num_experts"))),
+                     static_cast<int>(Num(t.Get(i, "moe_tp_size"))), static_cast<int>(Num(t.Get(i, "moe_ep_size")))};
+      const double latency = Num(t.Get(i, "latency"));
+      if (!(latency > 0)) continue;
+      per_source[{shape, std::string(t.Get(i, "distribution")), source}].emplace_back(Num(t.Get(i, "num_tokens")),
+                                                                                     latency);
+    }
+    for (auto& [key, pts] : per_source) {
+      SortAndAverage(&pts);
+      auto& best = db->moe_[std::get<0>(key)][std::get<1>(key)];
+      for (const auto& [tokens, latency] : pts) {
+        auto it = std::find_if(best.begin(), best.end(), [&](const auto& p) { return p.first == tokens; });
+        if (it == best.end()) {
+          best.emplace_back(tokens, latency);
+        } else {
+          it->second = std::min(it->second, latency);
+        }
+      }
+    }
+    for (auto& [shape, per_dist] : db->moe_) {
+      for (auto& [dist, pts] : per_dist) std::sort(pts.begin(), pts.end());
+    }
+  }
+  if (db->gemm_.empty() && db->allreduce_.empty() && db->gen_attn_.empty() && db->moe_.empty()) {
+    return Status::NotFound("perf-db: no gemm, custom all-reduce, generation-attention or MoE rows");
   }
   return std::shared_ptr<const PerfDb>(std::move(db));
 }
@@ -114,7 +153,8 @@ Result<std::shared_ptr<const PerfDb>> PerfDb::Load(const std::string& dir, const
   DYPROF_ASSIGN_OR_RETURN(std::string g, read("gemm_perf"));
   DYPROF_ASSIGN_OR_RETURN(std::string a, read("custom_allreduce_perf"));
   DYPROF_ASSIGN_OR_RETURN(std::string ga, read("generation_attention_perf"));
-  return FromCsv(g, a, ga);
+  DYPROF_ASSIGN_OR_RETURN(std::string moe, read("moe_perf"));
+  return FromCsv(g, a, ga, moe);
 }
 
 double PerfDb::Gemm(const std::string& dtype, double m, int n, int k) const {
@@ -153,6 +193,21 @@ double PerfDb::GenAttention(const std::string& kv_dtype, int heads, int kv_heads
   auto lo = std::prev(hi);
   double t = (batch - lo->first) / static_cast<double>(hi->first - lo->first);
   return at(lo->first) + t * (at(hi->first) - at(lo->first));
+}
+
+double PerfDb::Moe(const std::string& dtype, bool gated, double tokens, int hidden, int inter, int topk,
+                   int experts, int moe_tp, int moe_ep) const {
+  auto it = moe_.find(MoeShape{dtype, gated, hidden, inter, topk, experts, moe_tp, moe_ep});
+  if (it == moe_.end()) return -1;
+  for (const char* dist : {"power_law_1.2", "power_law_1.01", "uniform", "balanced"}) {
+    auto d = it->second.find(dist);
+    if (d == it->second.end() || d->second.empty()) continue;
+    const auto& pts = d->second;
+    // Beyond the largest measured batch the experts are compute-bound: latency grows with tokens.
+    if (tokens > pts.back().first) return pts.back().second * tokens / pts.back().first;
+    return Lerp(pts, tokens);
+  }
+  return -1;
 }
 
 }  // namespace dyprof
