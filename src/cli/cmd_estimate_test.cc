@@ -102,6 +102,41 @@ TEST(EstimateCliTest, SimulatedDisaggReportsTheWorkerCountsItDerived) {
   EXPECT_EQ((*j)["decode_batch_size"].get<int>(), (256 + d - 1) / d);
 }
 
+// --perf-db reads the perfdb layout (DIR/<backend>/<table>.csv[.gz]): a MoE table of
+// Qwen3-30B-A3B's expert shape (hidden 2048, inter 768, top-8 of 128) replaces the fitted grid for
+// that op; a directory without tables is an error that names what is missing.
+TEST(EstimateCliTest, PerfDbMoeTableIsUsedAndAnEmptyDirectoryFails) {
+  std::string dir = TempDir() + "/perfdb";
+  std::filesystem::create_directories(dir + "/sglang");
+  {
+    std::ofstream moe(dir + "/sglang/moe_perf.csv");
+    moe << "kernel_source,moe_dtype,num_tokens,hidden_size,inter_size,topk,num_experts,moe_tp_size,moe_ep_size,"
+           "distribution,latency\n";
+    for (int t = 1; t <= 65536; t *= 2) {
+      moe << "triton,bfloat16," << t << ",2048,768,8,128,1,1,power_law_1.2," << 0.02 + 0.0001 * t << "\n";
+    }
+  }
+  const std::string args = "estimate --model Qwen/Qwen3-30B-A3B --system h200_sxm --backend sglang --mode static "
+                           "--batch-size 4 --isl 1024 --osl 128 --format json --detail --perf-db ";
+  ExecResult r = Exec(args + dir);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  auto j = ParseJson(r.out);
+  ASSERT_TRUE(j.ok()) << r.out;
+  EXPECT_EQ((*j)["op_sources"]["moe_experts"], "perf-db");
+  EXPECT_EQ((*j)["op_sources"]["qkv_gemm"], "measured-fit");  // no GEMM table: the fitted grid
+  bool found = false;
+  for (const auto& op : (*j)["breakdown"]["decode_step"]) {
+    if (op["op"] != "moe_experts") continue;
+    found = true;
+    // 4 tokens: 0.0204 ms per layer, 48 layers.
+    EXPECT_NEAR(op["ms"].get<double>(), 48 * 0.0204, 1e-9);
+  }
+  EXPECT_TRUE(found) << r.out;
+  std::filesystem::remove(dir + "/sglang/moe_perf.csv");
+  EXPECT_NE(Exec(args + dir).rc, 0);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(EstimateCliTest, UnknownModelFails) {
   EXPECT_NE(Exec("estimate --model no/such-model --system h200_sxm").rc, 0);
 }
