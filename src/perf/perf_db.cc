@@ -114,12 +114,12 @@ Result<std::shared_ptr<const PerfDb>> PerfDb::FromCsv(const std::string& gemm_cs
     for (auto& [key, pts] : per_source) {
       SortAndAverage(&pts);
       auto& best = db->moe_[std::get<0>(key)][std::get<1>(key)];
-      for (const auto& [tokens, latency] : pts) {
-        auto it = std::find_if(best.begin(), best.end(), [&](const auto& p) { return p.first == tokens; });
+      for (const auto& point : pts) {
+        auto it = std::find_if(best.begin(), best.end(), [&](const auto& p) { return p.first == point.first; });
         if (it == best.end()) {
-          best.emplace_back(tokens, latency);
+          best.push_back(point);
         } else {
-          it->second = std::min(it->second, latency);
+          it->second = std::min(it->second, point.second);
         }
       }
     }
