@@ -3,7 +3,10 @@
 // (the attention TP x attention-DP GPUs are re-split between expert TP and expert parallelism).
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "common/status.h"
 
 namespace dyprof {
 
@@ -28,5 +31,23 @@ struct ParallelSplit {
   }
   friend bool operator==(const ParallelSplit&, const ParallelSplit&) = default;
 };
+
+// The largest engine (and deployment) this tool models: far above any real one, and low enough
+// that GPU counts and their products with batch sizes stay inside `int`.
+inline constexpr int64_t kMaxGpus = 65536;
+
+// Every degree >= 1 and tp·pp·dp, moe_tp·moe_ep <= kMaxGpus (computed without overflow), so
+// NumGpus() is safe to call afterwards. InvalidArgument naming the split otherwise.
+inline Status CheckParallelLimits(const ParallelSplit& s) {
+  if (s.tp < 1 || s.pp < 1 || s.dp < 1 || s.moe_tp < 1 || s.moe_ep < 1) {
+    return Status::InvalidArgument("parallel split " + s.ToString() + ": every degree must be >= 1");
+  }
+  const int64_t gpus = int64_t{s.tp} * s.pp * s.dp, moe = int64_t{s.moe_tp} * s.moe_ep;
+  if (gpus > kMaxGpus || moe > kMaxGpus) {
+    return Status::InvalidArgument("parallel split " + s.ToString() + ": more than " + std::to_string(kMaxGpus) +
+                                   " GPUs in one engine");
+  }
+  return Status::Ok();
+}
 
 }  // namespace dyprof

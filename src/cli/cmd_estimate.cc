@@ -45,12 +45,20 @@ struct EstimateFlags {
   SpeculativeFlags speculative;
 };
 
+// Parallel degrees and worker counts: at most kMaxGpus (catalog/parallel.h), so that the GPU
+// counts derived from them stay inside `int`.
+const CLI::Range kDegreeRange(1, static_cast<int>(kMaxGpus));
+const CLI::Range kCountRange(0, static_cast<int>(kMaxGpus));
+const CLI::Range kTokensRange(1, kMaxSequenceTokens);
+const CLI::Range kLoadRange(0, static_cast<int>(kMaxConcurrency));
+
 void AddSplitFlags(CLI::App* app, SplitFlags& s, const std::string& prefix, const std::string& what) {
-  app->add_option("--" + prefix + "tp", s.tp, what + "tensor parallel size")->check(CLI::PositiveNumber);
-  app->add_option("--" + prefix + "pp", s.pp, what + "pipeline parallel size")->check(CLI::PositiveNumber);
-  app->add_option("--" + prefix + "dp", s.dp, what + "attention data parallel size")->check(CLI::PositiveNumber);
-  app->add_option("--" + prefix + "moe-tp", s.moe_tp, what + "expert tensor parallel size (default tp*dp/moe-ep)");
-  app->add_option("--" + prefix + "moe-ep", s.moe_ep, what + "expert parallel size (default 1)");
+  app->add_option("--" + prefix + "tp", s.tp, what + "tensor parallel size")->check(kDegreeRange);
+  app->add_option("--" + prefix + "pp", s.pp, what + "pipeline parallel size")->check(kDegreeRange);
+  app->add_option("--" + prefix + "dp", s.dp, what + "attention data parallel size")->check(kDegreeRange);
+  app->add_option("--" + prefix + "moe-tp", s.moe_tp, what + "expert tensor parallel size (default tp*dp/moe-ep)")
+      ->check(kCountRange);
+  app->add_option("--" + prefix + "moe-ep", s.moe_ep, what + "expert parallel size (default 1)")->check(kCountRange);
 }
 
 Json MetricsJson(const Metrics& m) {
@@ -379,28 +387,37 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--backend-version", f->backend_version, "Backend version (recorded; the fitted tables are per backend)");
     app->add_option("--mode", f->mode, "static | agg | disagg")->capture_default_str()
         ->check(CLI::IsMember({"static", "agg", "disagg"}));
-    app->add_option("--isl", f->isl, "Input tokens per request")->capture_default_str()->check(CLI::PositiveNumber);
-    app->add_option("--osl", f->osl, "Output tokens per request")->capture_default_str()->check(CLI::PositiveNumber);
-    app->add_option("--concurrency", f->concurrency, "Concurrent requests (agg: per engine; disagg: deployment)");
-    app->add_option("--batch-size", f->batch_size, "Batch per attention-DP rank (static/agg)");
-    app->add_option("--max-num-tokens", f->max_num_tokens, "Chunked-prefill token budget per step (default: backend's)");
+    app->add_option("--isl", f->isl, "Input tokens per request")->capture_default_str()->check(kTokensRange);
+    app->add_option("--osl", f->osl, "Output tokens per request")->capture_default_str()->check(kTokensRange);
+    app->add_option("--concurrency", f->concurrency, "Concurrent requests (agg: per engine; disagg: deployment)")
+        ->check(kLoadRange);
+    app->add_option("--batch-size", f->batch_size, "Batch per attention-DP rank (static/agg)")->check(kLoadRange);
+    app->add_option("--max-num-tokens", f->max_num_tokens, "Chunked-prefill token budget per step (default: backend's)")
+        ->check(CLI::Range(0, kMaxSequenceTokens));
     app->add_option("--quant", f->quant, "GEMM weight format: bf16, fp8, fp8_block, nvfp4, int4_wo");
     app->add_option("--moe-quant", f->moe_quant, "Expert weight format (default: --quant)");
     app->add_option("--kv-quant", f->kv_quant, "KV-cache format: bf16 or fp8");
     AddSplitFlags(app, f->split, "", "");
     AddSplitFlags(app, f->prefill, "prefill-", "disagg prefill worker: ");
     AddSplitFlags(app, f->decode, "decode-", "disagg decode worker: ");
-    app->add_option("--prefill-batch-size", f->prefill_batch, "disagg: batch per prefill worker")->capture_default_str();
-    app->add_option("--prefill-workers", f->prefill_workers, "disagg: prefill workers (default: derived by rate matching under des, else 1)");
-    app->add_option("--decode-batch-size", f->decode_batch, "disagg: batch per decode DP rank (default from --concurrency)");
-    app->add_option("--decode-workers", f->decode_workers, "disagg: decode workers (default: derived under des, else 1)");
+    app->add_option("--prefill-batch-size", f->prefill_batch, "disagg: batch per prefill worker")->capture_default_str()
+        ->check(CLI::Range(1, static_cast<int>(kMaxConcurrency)));
+    app->add_option("--prefill-workers", f->prefill_workers, "disagg: prefill workers (default: derived by rate matching under des, else 1)")
+        ->check(kCountRange);
+    app->add_option("--decode-batch-size", f->decode_batch, "disagg: batch per decode DP rank (default from --concurrency)")
+        ->check(kLoadRange);
+    app->add_option("--decode-workers", f->decode_workers, "disagg: decode workers (default: derived under des, else 1)")
+        ->check(kCountRange);
     app->add_option("--perf-db", f->perf_db, "Directory of measured kernel tables (perfdb layout) to interpolate");
     app->add_option("--latency-model", f->latency_model,
                     "hybrid (default: closed form for agg, scheduler simulation for disagg), analytic/dyprof (closed form), des (scheduler simulation) or aic (AIC's composition)")
         ->capture_default_str()->check(CLI::IsMember({"hybrid", "des", "analytic", "dyprof", "aic"}));
-    app->add_option("--requests-per-user", f->requests_per_user, "des: measured requests per benchmark user (0 = auto)");
-    app->add_option("--warmup-per-user", f->warmup_per_user, "des: warm-up requests per user, dropped (-1 = default)");
-    app->add_option("--arrival-rate", f->arrival_rate, "des: Poisson arrivals at this rate (req/s) instead of a closed loop");
+    app->add_option("--requests-per-user", f->requests_per_user, "des: measured requests per benchmark user (0 = auto)")
+        ->check(CLI::Range(0, kMaxSimulatedRequests));
+    app->add_option("--warmup-per-user", f->warmup_per_user, "des: warm-up requests per user, dropped (-1 = default)")
+        ->check(CLI::Range(-1, kMaxSimulatedRequests));
+    app->add_option("--arrival-rate", f->arrival_rate, "des: Poisson arrivals at this rate (req/s) instead of a closed loop")
+        ->check(CLI::Range(0.0, 1.0e6));
     app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
     AddSpeculativeFlags(app, &f->speculative);

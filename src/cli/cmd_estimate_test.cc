@@ -17,9 +17,10 @@ struct ExecResult {
   std::string out;
 };
 
-ExecResult Exec(const std::string& args) {
+// stdout of the binary; with `with_stderr` its stderr too (the error messages).
+ExecResult Exec(const std::string& args, bool with_stderr = false) {
   ExecResult r;
-  std::string cmd = std::string(DYPROF_BINARY) + " " + args + " 2>/dev/null";
+  std::string cmd = std::string(DYPROF_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -135,6 +136,23 @@ TEST(EstimateCliTest, PerfDbMoeTableIsUsedAndAnEmptyDirectoryFails) {
   std::filesystem::remove(dir + "/sglang/moe_perf.csv");
   EXPECT_NE(Exec(args + dir).rc, 0);
   std::filesystem::remove_all(dir);
+}
+
+// Flags beyond the modelled limits are argument errors (exit 2, naming the flag) before any
+// arithmetic on them; --tp 2^30 --dp 4 used to overflow int (UBSan abort).
+TEST(EstimateCliTest, OutOfRangeFlagsAreArgumentErrors) {
+  const std::string base = "estimate --model Qwen/Qwen3-32B --system h200_sxm ";
+  for (const char* flags : {"--tp 1073741824 --dp 4", "--isl 16777217", "--concurrency 2000000", "--decode-workers 70000",
+                            "--moe-ep -1", "--requests-per-user 2000000", "--arrival-rate -1"}) {
+    ExecResult r = Exec(base + flags, true);
+    EXPECT_EQ(r.rc, 2) << flags << ": " << r.out;
+    const std::string flag = std::string(flags).substr(0, std::string(flags).find(' '));
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flags << ": " << r.out;
+  }
+  // Within the flag ranges but too large a simulation: a clear error, not minutes of running.
+  ExecResult sim = Exec(base + "--latency-model des --concurrency 200000 --isl 100 --osl 100", true);
+  EXPECT_EQ(sim.rc, 1) << sim.out;
+  EXPECT_NE(sim.out.find("above its limit of 100000"), std::string::npos) << sim.out;
 }
 
 TEST(EstimateCliTest, UnknownModelFails) {

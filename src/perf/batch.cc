@@ -1,7 +1,11 @@
 #include "perf/batch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
+
+#include <fmt/format.h>
 
 #include "catalog/memory.h"
 #include "catalog/model_catalog.h"
@@ -72,6 +76,9 @@ Result<std::optional<int>> IntField(const CsvTable& t, size_t i, const char* col
   if (end == v.c_str() || *end != '\0' || !std::isfinite(d)) {
     return Status::InvalidArgument(std::string("column ") + col + ": not a number: '" + v + "'");
   }
+  if (std::fabs(d) > std::numeric_limits<int>::max()) {
+    return Status::InvalidArgument(std::string("column ") + col + ": out of range: '" + v + "'");
+  }
   return std::optional<int>(static_cast<int>(std::lround(d)));
 }
 
@@ -87,6 +94,41 @@ int Or1(std::optional<int> v) { return v && *v >= 1 ? *v : 1; }
 
 
 }  // namespace
+
+Status ValidateRequest(const EstimateRequest& r) {
+  for (auto [name, v] : {std::pair{"isl", r.isl}, std::pair{"osl", r.osl}}) {
+    if (v < 1 || v > kMaxSequenceTokens) {
+      return Status::InvalidArgument(fmt::format("{} must be between 1 and {} tokens (got {})", name,
+                                                 kMaxSequenceTokens, v));
+    }
+  }
+  if (!(r.concurrency >= 0) || r.concurrency > kMaxConcurrency || r.batch < 0 || r.batch > kMaxConcurrency) {
+    return Status::InvalidArgument(fmt::format("concurrency and batch size must be between 1 and {} (got {} and {})",
+                                               kMaxConcurrency, r.concurrency, r.batch));
+  }
+  const double load = std::max<double>(r.concurrency, r.batch);
+  if (load * (static_cast<double>(r.isl) + r.osl) > kMaxTokensInFlight) {
+    return Status::InvalidArgument(fmt::format("{} requests of {} + {} tokens hold more than {} tokens in flight", load,
+                                               r.isl, r.osl, kMaxTokensInFlight));
+  }
+  if (r.mode != ServingMode::kDisagg) return CheckParallelLimits(r.split);
+  const DisaggConfig& d = r.disagg;
+  DYPROF_RETURN_IF_ERROR(CheckParallelLimits(d.prefill_split));
+  DYPROF_RETURN_IF_ERROR(CheckParallelLimits(d.decode_split));
+  if (d.prefill_workers < 1 || d.decode_workers < 1 || d.prefill_batch < 1 || d.decode_batch < 1 ||
+      d.prefill_batch > kMaxConcurrency || d.decode_batch > kMaxConcurrency) {
+    return Status::InvalidArgument(
+        fmt::format("disagg worker counts must be >= 1 and batch sizes between 1 and {} (got prefill {} x batch {}, "
+                    "decode {} x batch {})",
+                    kMaxConcurrency, d.prefill_workers, d.prefill_batch, d.decode_workers, d.decode_batch));
+  }
+  const int64_t gpus = int64_t{d.prefill_split.NumGpus()} * d.prefill_workers +
+                       int64_t{d.decode_split.NumGpus()} * d.decode_workers;
+  if (gpus > kMaxGpus) {
+    return Status::InvalidArgument(fmt::format("the disaggregated deployment uses {} GPUs, more than {}", gpus, kMaxGpus));
+  }
+  return Status::Ok();
+}
 
 Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
   EstimateRequest r;
@@ -171,6 +213,7 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
       return Status::InvalidArgument("agg row without batch_size or silicon_concurrency");
     }
   }
+  DYPROF_RETURN_IF_ERROR(ValidateRequest(r));
   return r;
 }
 
@@ -228,6 +271,11 @@ Result<const PerfEngine*> BatchEstimator::EngineFor(const EstimateRequest& r) {
 
 EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
   EstimateOutcome out;
+  if (Status valid = ValidateRequest(r); !valid.ok()) {
+    out.status = EstimateStatus::kError;
+    out.error = valid.message();
+    return out;
+  }
   auto engine = EngineFor(r);
   if (!engine.ok()) {
     out.status = engine.status().code() == StatusCode::kUnsupported ? EstimateStatus::kUnsupported

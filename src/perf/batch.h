@@ -51,6 +51,16 @@ struct EstimateRequest {
   double measured_ttft_ms = 0, measured_tpot_ms = 0;
 };
 
+// The loads this tool models; anything above is an input error rather than a prediction (and
+// keeps token and GPU counts, and their products, inside `int`).
+inline constexpr int kMaxSequenceTokens = 1 << 24;        // isl, osl each
+inline constexpr double kMaxConcurrency = 1 << 20;        // concurrent requests, batch per rank
+inline constexpr double kMaxTokensInFlight = 2147483647;  // concurrency x (isl + osl)
+
+// InvalidArgument naming the field when a request is outside those limits, has a parallel split
+// outside CheckParallelLimits, or a disaggregated deployment of more than kMaxGpus GPUs.
+Status ValidateRequest(const EstimateRequest& r);
+
 // Row i of a silicon-format table. InvalidArgument for missing/garbled required fields.
 Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& table, size_t i);
 // The N of "silicon_concurrency=N" in a provenance string, or nullopt.

@@ -65,6 +65,58 @@ TEST(BatchTest, BadRowsAreErrorsNotSkips) {
   EXPECT_FALSE(RequestFromSiliconRow(*t, 1).ok());
 }
 
+// Inputs beyond what the tool models are row errors naming the field, decided before any GPU or
+// token count is multiplied (tp 2^30 x dp 4 used to overflow int in ParallelSplit::NumGpus).
+TEST(BatchTest, RowsBeyondTheModelledLimitsAreErrors) {
+  const std::string agg = "vllm,,Qwen/Qwen3-32B,h200_sxm,,agg,";
+  std::string csv = std::string(kHeader) +
+                    "isl,silicon_concurrency=8," + agg + "16777217,10,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
+                    "tp,silicon_concurrency=8," + agg + "10,10,,,8,1073741824,1,4,1,1,,,,,,,,,,,,,,,1,1\n" +
+                    "huge,silicon_concurrency=8," + agg + "1e20,10,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
+                    "conc,silicon_concurrency=2000000," + agg + "10,10,,,,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
+                    "flight,silicon_concurrency=1000000," + agg + "4000,1000,,,,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
+                    "gpus,silicon_concurrency=16,trtllm,,deepseek-ai/DeepSeek-R1,h200_sxm,fp8,disagg,1024,1024,,,,,,,,,"
+                    "1,1000000,8,1,1,8,1,1,1000000,8,1,1,8,1,1,1\n" +
+                    "ok,silicon_concurrency=8," + agg + "16777216,10,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok());
+  const char* expected[] = {"isl must be between 1 and 16777216 tokens (got 16777217)",
+                            "tp1073741824pp1dp4etp1ep1: more than 65536 GPUs in one engine",
+                            "column isl: out of range: '1e20'",
+                            "concurrency and batch size must be between 1 and 1048576 (got 2000000",
+                            "hold more than 2147483647 tokens in flight",
+                            "the disaggregated deployment uses 16000000 GPUs, more than 65536"};
+  for (size_t i = 0; i < std::size(expected); ++i) {
+    auto r = RequestFromSiliconRow(*t, i);
+    ASSERT_FALSE(r.ok()) << i;
+    EXPECT_NE(r.status().message().find(expected[i]), std::string::npos) << r.status().message();
+  }
+  auto ok = RequestFromSiliconRow(*t, std::size(expected));
+  ASSERT_TRUE(ok.ok()) << ok.status().message();  // the limits themselves are accepted
+  EXPECT_EQ(ok->isl, 16777216);
+}
+
+TEST(BatchTest, ValidateRequestChecksSplitsAndWorkers) {
+  EstimateRequest r;
+  r.isl = r.osl = 100;
+  r.concurrency = 4;
+  EXPECT_TRUE(ValidateRequest(r).ok());
+  r.split.moe_ep = 0;
+  EXPECT_FALSE(ValidateRequest(r).ok());
+  r.split = ParallelSplit{65536, 1, 1, 1, 65536};
+  EXPECT_TRUE(ValidateRequest(r).ok());
+  r.split.pp = 2;
+  EXPECT_FALSE(ValidateRequest(r).ok());
+  r.split = ParallelSplit{};
+  r.mode = ServingMode::kDisagg;
+  EXPECT_TRUE(ValidateRequest(r).ok());
+  r.disagg.decode_workers = 0;
+  EXPECT_FALSE(ValidateRequest(r).ok());
+  r.disagg.decode_workers = 1;
+  r.disagg.prefill_split.tp = 0;
+  EXPECT_FALSE(ValidateRequest(r).ok());
+}
+
 TEST(AccuracyTest, StatsAndGroups) {
   MetricStats s = ComputeStats({-10, 30, 5, -25});
   EXPECT_EQ(s.n, 4);

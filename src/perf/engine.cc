@@ -563,9 +563,7 @@ std::string_view PerfEngine::EfficiencySource() const {
 }
 
 Status PerfEngine::CheckSplit(const ParallelSplit& s) const {
-  if (s.tp < 1 || s.pp < 1 || s.dp < 1 || s.moe_tp < 1 || s.moe_ep < 1) {
-    return Status::InvalidArgument("parallel split " + s.ToString() + ": every degree must be >= 1");
-  }
+  DYPROF_RETURN_IF_ERROR(CheckParallelLimits(s));
   const ModelArch& a = model_;
   if (a.num_heads % s.tp != 0 && s.tp % a.num_heads != 0) {
     return Status::InvalidArgument("parallel split " + s.ToString() + ": tp " + std::to_string(s.tp) +

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "catalog/memory.h"
 
 namespace dyprof {
@@ -120,6 +122,57 @@ Workload MakeWorkload(const PerfEngine& e, int concurrency, int isl, int osl, co
   return w;
 }
 
+int64_t WorkloadRequests(const Workload& w) {
+  return w.rate_rps > 0 ? int64_t{w.num_requests} + w.warmup_requests
+                        : int64_t{w.users} * (int64_t{w.warmup_per_user} + w.requests_per_user);
+}
+
+// The run a workload asks for stays within kMaxSimulatedUsers / kMaxSimulatedRequests.
+Status CheckWorkloadSize(const Workload& w) {
+  const bool open_loop = w.rate_rps > 0;
+  if (!open_loop && w.users > kMaxSimulatedUsers) {
+    return Status::InvalidArgument(fmt::format(
+        "scheduler simulation: {} concurrent users is above its limit of {} (the closed-form latency model has "
+        "no such limit)",
+        w.users, kMaxSimulatedUsers));
+  }
+  const int64_t requests = WorkloadRequests(w);
+  if (requests > kMaxSimulatedRequests) {
+    return Status::InvalidArgument(fmt::format("scheduler simulation: {} requests is above its limit of {}", requests,
+                                               kMaxSimulatedRequests));
+  }
+  return Status::Ok();
+}
+
+// Iterations simulated for the workload on `engines` copies of `c` (summed over the copies): the
+// prompt chunks (prompts share a step while they fit the token budget) and, when decoding, `osl`
+// steps per round of as many requests as one copy holds at once (sequence limit and KV pool).
+double EstimatedSteps(const EngineConfig& c, int64_t engines, const Workload& w, bool prefill, bool decode) {
+  const double requests = static_cast<double>(WorkloadRequests(w));
+  const double ranks = std::max(1, c.ranks), copies = std::max<double>(1, static_cast<double>(engines));
+  double steps = 0;
+  if (prefill) steps += std::ceil(requests * w.isl / (static_cast<double>(c.max_num_tokens) * ranks));
+  if (decode) {
+    double per_rank = c.max_num_seqs;
+    if (c.kv_blocks > 0) {
+      per_rank = std::min(per_rank, std::max(1.0, static_cast<double>(c.kv_blocks) * c.block_size / (w.isl + w.osl)));
+    }
+    const double offered = (w.rate_rps > 0 ? requests : w.users) / copies;
+    const double at_once = std::max(1.0, std::min(offered, per_rank * ranks));
+    steps += copies * std::ceil(requests / copies / at_once) * w.osl;
+  }
+  return steps;
+}
+
+Status CheckSteps(double steps, const SimOptions& o) {
+  const double limit = o.max_steps > 0 ? o.max_steps : kMaxSimulatedSteps;
+  if (steps <= limit) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "scheduler simulation: about {:.3g} engine iterations is above its limit of {:.3g} (the closed-form latency "
+      "model has no such limit)",
+      steps, limit));
+}
+
 }  // namespace
 
 double PerfStepCost::StepMs(const StepBatch& b) {
@@ -171,6 +224,8 @@ Result<SimResult> SimulateAgg(const PerfEngine& engine, const ParallelSplit& spl
   PerfStepCost cost(engine, split, options.prefill_scale >= 0 ? options.prefill_scale : sd.prefill_scale,
                     options.decode_scale >= 0 ? options.decode_scale : sd.decode_scale);
   Workload w = MakeWorkload(engine, concurrency, isl, osl, options, /*disagg=*/false);
+  DYPROF_RETURN_IF_ERROR(CheckWorkloadSize(w));
+  DYPROF_RETURN_IF_ERROR(CheckSteps(EstimatedSteps(b.cfg, 1, w, true, true), options));
   DYPROF_ASSIGN_OR_RETURN(SimResult r, SimulateEngine(b.cfg, cost, w));
   DYPROF_RETURN_IF_ERROR(cost.status());
   return r;
@@ -206,6 +261,10 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
   const double ds = options.decode_scale >= 0 ? options.decode_scale : sd.decode_scale;
   PerfStepCost pc(engine, c.prefill_split, ps, ds), dc(engine, c.decode_split, ps, ds);
   Workload w = MakeWorkload(engine, concurrency, isl, osl, options, /*disagg=*/true);
+  DYPROF_RETURN_IF_ERROR(CheckWorkloadSize(w));
+  DYPROF_RETURN_IF_ERROR(CheckSteps(EstimatedSteps(p.cfg, c.prefill_workers, w, true, false) +
+                                        EstimatedSteps(d.cfg, c.decode_workers, w, false, true),
+                                    options));
   DYPROF_ASSIGN_OR_RETURN(SimResult r, SimulateDisaggEngines(de, pc, dc, w));
   DYPROF_RETURN_IF_ERROR(pc.status());
   DYPROF_RETURN_IF_ERROR(dc.status());

@@ -41,6 +41,8 @@ struct SimOptions {
   double prefill_scale = -1, decode_scale = -1;
   // Which statistic Metrics carries (RunEstimateDes): 0 = SimDefaults, 1 = mean, 2 = median.
   int statistic = 0;
+  // Refuse runs estimated above this many engine iterations (0 = kMaxSimulatedSteps).
+  double max_steps = 0;
 };
 
 // Per-backend defaults of the simulation (docs/perf-model.md, "fitted constants").
@@ -84,6 +86,15 @@ class PerfStepCost : public StepCost {
   Status status_;
   std::unordered_map<uint64_t, double> cache_;
 };
+
+// What one simulation may be asked to run: the users of a closed loop, and the requests of a run
+// (users × (warm-up + measured requests per user), or the open loop's requests). Larger runs are
+// InvalidArgument (they would take minutes); the closed form has no such limit.
+// The engine iterations a run needs are estimated from the requests, the lengths and how many
+// sequences the engines hold at once; above kMaxSimulatedSteps (tens of seconds) it is refused too.
+inline constexpr int kMaxSimulatedUsers = 100000;
+inline constexpr int kMaxSimulatedRequests = 1000000;
+inline constexpr double kMaxSimulatedSteps = 2e7;
 
 // One aggregated engine at `concurrency` closed-loop users (all DP ranks together).
 // max_num_tokens <= 0: the backend's default token budget.

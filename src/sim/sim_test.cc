@@ -101,6 +101,31 @@ TEST(SimTest, DisaggWithDerivedWorkers) {
   EXPECT_GT(r->ttft_ms.mean, r->kv_transfer_ms);
 }
 
+// Runs that would take minutes are refused up front, naming the limit; the closed form is not
+// limited. (A disagg row at 5e7 users, or with a 16M-token output, used to run for minutes.)
+TEST(SimTest, OversizedRunsAreRefusedBeforeSimulating) {
+  auto e = Engine(Backend::kVllm);
+  ASSERT_TRUE(e.ok());
+  ParallelSplit s{2, 1, 1, 1, 1};
+  auto users = SimulateAgg(*e, s, kMaxSimulatedUsers + 1, 128, 128);
+  ASSERT_FALSE(users.ok());
+  EXPECT_NE(users.status().message().find("concurrent users is above its limit of 100000"), std::string::npos);
+  SimOptions many;
+  many.requests_per_user = kMaxSimulatedRequests;
+  auto requests = SimulateAgg(*e, s, 2, 128, 128, 0, many);
+  ASSERT_FALSE(requests.ok());
+  EXPECT_NE(requests.status().message().find("requests is above its limit"), std::string::npos);
+  DisaggConfig c;
+  c.prefill_split.tp = c.decode_split.tp = 2;
+  auto steps = SimulateDisagg(*e, c, 64, 100, 16000000);
+  ASSERT_FALSE(steps.ok());
+  EXPECT_NE(steps.status().message().find("engine iterations is above its limit"), std::string::npos)
+      << steps.status().message();
+  EXPECT_TRUE(e->Aggregated(s, kMaxSimulatedUsers + 1, 128, 128).ok());
+  // A long but ordinary run is not refused: 64 users x 10 requests x 50,000 output tokens.
+  EXPECT_TRUE(SimulateAgg(*e, s, 64, 100, 50000).ok());
+}
+
 TEST(SimTest, DerivedDecodeWorkersHoldTheLoad) {
   auto e = Engine(Backend::kTrtllm);
   ASSERT_TRUE(e.ok());
