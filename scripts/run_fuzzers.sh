@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang + ASan + UBSan, in build-fuzz/) and runs each for a
 # bounded time: scripts/run_fuzzers.sh [SECONDS] (default 60). The fuzzers run side by side, one
-# per core. Seeds: the example, reference and golden specs (spec_fuzzer) and the catalog's
-# config.json documents (hf_config_fuzzer), plus every saved regression input.
+# per core. Seeds: the example, reference and golden specs (spec_fuzzer), the catalog's
+# config.json documents (hf_config_fuzzer) and fuzz/seeds/silicon_rows_fuzzer/*.csv
+# (silicon_rows_fuzzer: `estimate --from-csv` rows), plus every saved regression input.
 # A crashing, leaking, slow or memory-hungry input is written to fuzz/regressions/<fuzzer>/
 # (commit it: src/spec/fuzz_regression_test.cc replays it in every build) and the script fails.
 # Needs clang and libclang-rt-dev: scripts/install-deps.sh --with-fuzz.
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-60}"
 BUILD="${FUZZ_BUILD:-build-fuzz}"
-FUZZERS=(spec_fuzzer hf_config_fuzzer)
+FUZZERS=(spec_fuzzer hf_config_fuzzer silicon_rows_fuzzer)
 
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DDYPROF_BUILD_FUZZERS=ON -DDYPROF_BUILD_TESTS=OFF \
@@ -20,7 +21,8 @@ cmake --build "$BUILD" -j"${JOBS:-2}" --target "${FUZZERS[@]}"
 # Seed corpora (rebuilt each run; the growing corpus is kept under $BUILD/corpus/).
 seeds="$BUILD/seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds/spec_fuzzer" "$seeds/hf_config_fuzzer"
+mkdir -p "$seeds/spec_fuzzer" "$seeds/hf_config_fuzzer" "$seeds/silicon_rows_fuzzer"
+cp fuzz/seeds/silicon_rows_fuzzer/*.csv "$seeds/silicon_rows_fuzzer/"
 for f in examples/*.yaml tests/specs/reference/*.yaml tests/golden/*/spec.yaml; do
   cp "$f" "$seeds/spec_fuzzer/$(echo "$f" | tr / _)"
 done
