@@ -245,6 +245,10 @@ int RunSingle(const EstimateFlags& f) {
     breakdown_split = r.split;
     breakdown_batch = r.batch;
   }
+  if (Status valid = ValidateRequest(r); !valid.ok()) {
+    std::cerr << "error: " << valid.message() << "\n";
+    return 2;
+  }
   const bool des = (f.latency_model == "des" && *mode != ServingMode::kStatic) ||
                    (f.latency_model == "hybrid" && *mode == ServingMode::kDisagg);
   SimResult sim;

@@ -149,6 +149,10 @@ TEST(EstimateCliTest, OutOfRangeFlagsAreArgumentErrors) {
     const std::string flag = std::string(flags).substr(0, std::string(flags).find(' '));
     EXPECT_NE(r.out.find(flag), std::string::npos) << flags << ": " << r.out;
   }
+  // Each flag in range, together too many tokens in flight (1,000 x 1,000 ranks x 16M tokens).
+  ExecResult flight = Exec(base + "--mode static --batch-size 1000 --dp 1000 --isl 16000000", true);
+  EXPECT_EQ(flight.rc, 2) << flight.out;
+  EXPECT_NE(flight.out.find("tokens in flight"), std::string::npos) << flight.out;
   // Within the flag ranges but too large a simulation: a clear error, not minutes of running.
   ExecResult sim = Exec(base + "--latency-model des --concurrency 200000 --isl 100 --osl 100", true);
   EXPECT_EQ(sim.rc, 1) << sim.out;

@@ -106,7 +106,10 @@ Status ValidateRequest(const EstimateRequest& r) {
     return Status::InvalidArgument(fmt::format("concurrency and batch size must be between 1 and {} (got {} and {})",
                                                kMaxConcurrency, r.concurrency, r.batch));
   }
-  const double load = std::max<double>(r.concurrency, r.batch);
+  double load = std::max<double>(r.concurrency, r.batch);
+  if (r.mode == ServingMode::kDisagg) {
+    load = std::max({load, static_cast<double>(r.disagg.prefill_batch), static_cast<double>(r.disagg.decode_batch)});
+  }
   if (load * (static_cast<double>(r.isl) + r.osl) > kMaxTokensInFlight) {
     return Status::InvalidArgument(fmt::format("{} requests of {} + {} tokens hold more than {} tokens in flight", load,
                                                r.isl, r.osl, kMaxTokensInFlight));
@@ -156,6 +159,11 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
     *dst = q;
   }
   auto conc = SiliconConcurrency(t.Get(i, "silicon_data_source"));
+  // Checked before it sizes batches (a double beyond int would not convert).
+  if (conc && !(*conc >= 0 && *conc <= kMaxConcurrency)) {
+    return Status::InvalidArgument(fmt::format("silicon_concurrency must be between 1 and {} (got {})",
+                                               kMaxConcurrency, *conc));
+  }
   r.measured_ttft_ms = DoubleField(t, i, "silicon_ttft_ms");
   r.measured_tpot_ms = DoubleField(t, i, "silicon_tpot_ms");
 

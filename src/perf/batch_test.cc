@@ -73,7 +73,7 @@ TEST(BatchTest, RowsBeyondTheModelledLimitsAreErrors) {
                     "isl,silicon_concurrency=8," + agg + "16777217,10,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
                     "tp,silicon_concurrency=8," + agg + "10,10,,,8,1073741824,1,4,1,1,,,,,,,,,,,,,,,1,1\n" +
                     "huge,silicon_concurrency=8," + agg + "1e20,10,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
-                    "conc,silicon_concurrency=2000000," + agg + "10,10,,,,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
+                    "conc,silicon_concurrency=99999999999999999999," + agg + "10,10,,,,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
                     "flight,silicon_concurrency=1000000," + agg + "4000,1000,,,,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
                     "gpus,silicon_concurrency=16,trtllm,,deepseek-ai/DeepSeek-R1,h200_sxm,fp8,disagg,1024,1024,,,,,,,,,"
                     "1,1000000,8,1,1,8,1,1,1000000,8,1,1,8,1,1,1\n" +
@@ -83,7 +83,7 @@ TEST(BatchTest, RowsBeyondTheModelledLimitsAreErrors) {
   const char* expected[] = {"isl must be between 1 and 16777216 tokens (got 16777217)",
                             "tp1073741824pp1dp4etp1ep1: more than 65536 GPUs in one engine",
                             "column isl: out of range: '1e20'",
-                            "concurrency and batch size must be between 1 and 1048576 (got 2000000",
+                            "silicon_concurrency must be between 1 and 1048576 (got 1e+20)",
                             "hold more than 2147483647 tokens in flight",
                             "the disaggregated deployment uses 16000000 GPUs, more than 65536"};
   for (size_t i = 0; i < std::size(expected); ++i) {
@@ -113,6 +113,11 @@ TEST(BatchTest, ValidateRequestChecksSplitsAndWorkers) {
   r.disagg.decode_workers = 0;
   EXPECT_FALSE(ValidateRequest(r).ok());
   r.disagg.decode_workers = 1;
+  r.isl = 5000;
+  r.disagg.prefill_batch = 1000000;  // x 5,100 tokens: more than 2^31 in flight
+  EXPECT_FALSE(ValidateRequest(r).ok());
+  r.isl = 100;
+  r.disagg.prefill_batch = 1;
   r.disagg.prefill_split.tp = 0;
   EXPECT_FALSE(ValidateRequest(r).ok());
 }
