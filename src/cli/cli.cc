@@ -47,6 +47,8 @@ Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags) {
 
 }  // namespace
 
+CLI::Range GpuCountRange(bool allow_zero) { return CLI::Range(allow_zero ? 0 : 1, static_cast<int>(kMaxGpus)); }
+
 Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags) {
   PerfOptions opts;
   if (latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;

@@ -24,6 +24,10 @@ void AddSpeculativeFlags(CLI::App* app, SpeculativeFlags* flags);
 // the acceptance list is not numbers in [0, 1] or the draft count is out of range.
 Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags);
 
+// The range of a parallel-degree or GPU-count flag: 1 (0 with `allow_zero`, "derive") up to
+// kMaxGpus (catalog/parallel.h), so the GPU counts derived from the flags stay inside `int`.
+CLI::Range GpuCountRange(bool allow_zero = false);
+
 // A subcommand: registers its flags on `app` and returns the action to run when it was chosen.
 // The action returns the process exit code.
 using CommandAction = std::function<int()>;

@@ -1,7 +1,10 @@
 // `models`, `systems` and `memory`: the model and hardware catalogs and the per-engine memory model.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "catalog/memory.h"
@@ -127,8 +130,15 @@ int RunMemory(const MemoryArgs& a) {
   }
   ParallelSplit split{a.tp, a.pp, a.dp, 1, a.moe_ep};
   // Default expert split: the attention GPUs re-split as expert TP over what EP leaves.
-  split.moe_tp = a.moe_tp > 0 ? a.moe_tp : std::max(1, a.tp * a.dp / std::max(1, a.moe_ep));
+  const int64_t attention_gpus = int64_t{a.tp} * a.dp;  // each flag <= kMaxGpus: 64-bit product
+  split.moe_tp = a.moe_tp > 0 ? a.moe_tp
+                              : static_cast<int>(std::clamp<int64_t>(attention_gpus / std::max(1, a.moe_ep), 1,
+                                                                     std::numeric_limits<int>::max()));
   if (!model->IsMoe()) split.moe_tp = 1, split.moe_ep = 1;
+  if (Status limits = CheckParallelLimits(split); !limits.ok()) {
+    std::cerr << "error: " << limits.message() << "\n";
+    return 2;
+  }
   EngineLimits limits;
   limits.max_batch_size = a.max_batch_size;
   limits.max_num_tokens = a.max_num_tokens;
@@ -187,12 +197,12 @@ CommandRegistration RegisterMemory(CLI::App& parent) {
   app->add_option("--model", a->model, "Hugging Face id, catalog alias or local model directory")->required();
   app->add_option("--system", a->system, "GPU system (see `systems`)")->required();
   app->add_option("--backend", a->backend, "vllm | sglang | trtllm")->capture_default_str();
-  app->add_option("--tp", a->tp, "Tensor parallel degree")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--pp", a->pp, "Pipeline parallel degree")->capture_default_str()->check(CLI::PositiveNumber);
-  app->add_option("--dp", a->dp, "Attention data parallel degree")->capture_default_str()->check(CLI::PositiveNumber);
+  app->add_option("--tp", a->tp, "Tensor parallel degree")->capture_default_str()->check(GpuCountRange());
+  app->add_option("--pp", a->pp, "Pipeline parallel degree")->capture_default_str()->check(GpuCountRange());
+  app->add_option("--dp", a->dp, "Attention data parallel degree")->capture_default_str()->check(GpuCountRange());
   app->add_option("--moe-tp", a->moe_tp, "Expert tensor parallel degree (default tp*dp/moe-ep)")
-      ->check(CLI::PositiveNumber);
-  app->add_option("--moe-ep,--ep", a->moe_ep, "Expert parallel degree")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(GpuCountRange());
+  app->add_option("--moe-ep,--ep", a->moe_ep, "Expert parallel degree")->capture_default_str()->check(GpuCountRange());
   app->add_option("--max-model-len", a->max_model_len, "Max sequence length (default: the model's)")
       ->check(CLI::PositiveNumber);
   app->add_option("--max-batch-size", a->max_batch_size, "Max concurrent sequences")->capture_default_str()

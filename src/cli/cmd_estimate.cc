@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <iostream>
 #include <memory>
 
@@ -26,8 +28,12 @@ struct SplitFlags {
   ParallelSplit ToSplit(bool moe) const {
     ParallelSplit s{tp, pp, dp, 1, 1};
     if (moe) {
-      s.moe_ep = moe_ep > 0 ? moe_ep : (moe_tp > 0 ? (tp * dp) / moe_tp : 1);
-      s.moe_tp = moe_tp > 0 ? moe_tp : (tp * dp) / std::max(s.moe_ep, 1);
+      // tp·dp in 64 bits (each flag may be up to kMaxGpus); a product beyond int fails
+      // CheckParallelLimits on tp·pp·dp anyway, so it is only clamped here.
+      const int64_t attention_gpus = int64_t{tp} * dp;
+      auto clamp = [](int64_t v) { return static_cast<int>(std::min<int64_t>(v, std::numeric_limits<int>::max())); };
+      s.moe_ep = moe_ep > 0 ? moe_ep : (moe_tp > 0 ? clamp(attention_gpus / moe_tp) : 1);
+      s.moe_tp = moe_tp > 0 ? moe_tp : clamp(attention_gpus / std::max(s.moe_ep, 1));
     }
     return s;
   }
@@ -45,10 +51,8 @@ struct EstimateFlags {
   SpeculativeFlags speculative;
 };
 
-// Parallel degrees and worker counts: at most kMaxGpus (catalog/parallel.h), so that the GPU
-// counts derived from them stay inside `int`.
-const CLI::Range kDegreeRange(1, static_cast<int>(kMaxGpus));
-const CLI::Range kCountRange(0, static_cast<int>(kMaxGpus));
+const CLI::Range kDegreeRange = GpuCountRange();
+const CLI::Range kCountRange = GpuCountRange(/*allow_zero=*/true);
 const CLI::Range kTokensRange(1, kMaxSequenceTokens);
 const CLI::Range kLoadRange(0, static_cast<int>(kMaxConcurrency));
 

@@ -149,6 +149,15 @@ TEST(EstimateCliTest, OutOfRangeFlagsAreArgumentErrors) {
     const std::string flag = std::string(flags).substr(0, std::string(flags).find(' '));
     EXPECT_NE(r.out.find(flag), std::string::npos) << flags << ": " << r.out;
   }
+  // Each degree in range, their product not: refused before tp x dp is formed in int (memory and
+  // emulate read the same flags).
+  for (const char* cmd : {"estimate --model deepseek-ai/DeepSeek-R1 --system h200_sxm",
+                          "memory --model deepseek-ai/DeepSeek-R1 --system h200_sxm",
+                          "emulate --model deepseek-ai/DeepSeek-R1 --port 0"}) {
+    ExecResult r = Exec(std::string(cmd) + " --tp 65536 --dp 65536", true);
+    EXPECT_NE(r.rc, 0) << cmd;
+    EXPECT_NE(r.out.find("more than 65536 GPUs in one engine"), std::string::npos) << cmd << ": " << r.out;
+  }
   // Each flag in range, together too many tokens in flight (1,000 x 1,000 ranks x 16M tokens).
   ExecResult flight = Exec(base + "--mode static --batch-size 1000 --dp 1000 --isl 16000000", true);
   EXPECT_EQ(flight.rc, 2) << flight.out;

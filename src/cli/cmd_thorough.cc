@@ -114,11 +114,11 @@ CommandRegistrar EmulateCommand() {
     app->add_option("--system", o.system, "GPU system id")->capture_default_str();
     app->add_option("--backend", f->backend, "vllm | sglang | trtllm")->capture_default_str()
         ->check(CLI::IsMember({"vllm", "sglang", "trtllm"}, CLI::ignore_case));
-    app->add_option("--tp", o.split.tp, "Tensor parallel")->capture_default_str()->check(CLI::PositiveNumber);
-    app->add_option("--pp", o.split.pp, "Pipeline parallel")->capture_default_str()->check(CLI::PositiveNumber);
-    app->add_option("--dp", o.split.dp, "Attention data parallel")->capture_default_str()->check(CLI::PositiveNumber);
-    app->add_option("--moe-tp", o.split.moe_tp, "Expert tensor parallel")->capture_default_str()->check(CLI::PositiveNumber);
-    app->add_option("--moe-ep", o.split.moe_ep, "Expert parallel")->capture_default_str()->check(CLI::PositiveNumber);
+    app->add_option("--tp", o.split.tp, "Tensor parallel")->capture_default_str()->check(GpuCountRange());
+    app->add_option("--pp", o.split.pp, "Pipeline parallel")->capture_default_str()->check(GpuCountRange());
+    app->add_option("--dp", o.split.dp, "Attention data parallel")->capture_default_str()->check(GpuCountRange());
+    app->add_option("--moe-tp", o.split.moe_tp, "Expert tensor parallel")->capture_default_str()->check(GpuCountRange());
+    app->add_option("--moe-ep", o.split.moe_ep, "Expert parallel")->capture_default_str()->check(GpuCountRange());
     app->add_option("--host", o.host, "Bind address")->capture_default_str();
     app->add_option("--port", o.port, "Port (0: any)")->capture_default_str();
     app->add_option("--max-num-seqs", o.max_num_seqs, "Max running sequences per DP rank")->capture_default_str()
