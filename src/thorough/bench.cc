@@ -3,8 +3,11 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <random>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -108,36 +111,78 @@ RequestRecord RunOne(const BenchConfig& c, HttpClient& http, const std::string& 
   return rec;
 }
 
-// Runs `count` requests at the configured load; `prompts` are used in order.
-std::vector<RequestRecord> RunPhase(const BenchConfig& c, HttpClient& http, const std::vector<std::string>& prompts,
-                                    std::mt19937& rng) {
-  std::vector<RequestRecord> records(prompts.size());
-  if (prompts.empty()) return records;
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> threads;
+// The prompt of request `index` of `phase` (0 warm-up, 1 measured): made when the request is
+// sent, from its own seeded generator, so a run never holds more than its in-flight prompts and
+// the prompts do not depend on the order the client threads take them in.
+std::string PromptFor(const BenchConfig& c, int phase, size_t index) {
+  std::seed_seq seq{c.seed, static_cast<unsigned>(phase), static_cast<unsigned>(index),
+                    static_cast<unsigned>(index >> 32)};
+  std::mt19937 rng(seq);
+  return SyntheticPrompt(c.isl, rng);
+}
+
+// Runs `count` requests of `phase` at the configured load. Closed loop: min(concurrency, count)
+// client threads take the next request in turn. Open loop: one thread per arrival, detached, the
+// phase ends when the last one has finished (finished threads release their stacks at once, so a
+// long open-loop run does not pile up unjoined threads). Internal error when the system refuses
+// to start a client thread.
+Result<std::vector<RequestRecord>> RunPhase(const BenchConfig& c, HttpClient& http, int phase, size_t count,
+                                            std::mt19937& rng) {
+  std::vector<RequestRecord> records(count);
+  if (count == 0) return records;
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t running = 0;
+  auto finish = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    --running;
+    cv.notify_all();  // under the lock: the phase cannot end (and destroy cv) before this returns
+  };
+  auto start = [&](auto body) -> Status {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++running;
+    }
+    try {
+      std::thread([body, finish]() mutable {
+        body();
+        finish();
+      }).detach();
+    } catch (const std::system_error& e) {
+      finish();
+      return Status::Internal(fmt::format("could not start a benchmark client thread ({} running): {}", running,
+                                          e.what()));
+    }
+    return Status::Ok();
+  };
+  Status started = Status::Ok();
+  std::atomic<size_t> next{0};  // closed loop: the next request to send (outlives the client threads)
   if (c.request_rate > 0) {
     std::exponential_distribution<double> gap(c.request_rate / std::max(c.time_scale, 1e-9));
     double t = Now();
-    for (size_t i = 0; i < prompts.size(); ++i) {
+    for (size_t i = 0; i < count && started.ok(); ++i) {
       if (c.cancel && c.cancel->load()) break;
       double wait = t - Now();
       if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-      threads.emplace_back([&, i] { records[i] = RunOne(c, http, prompts[i]); });
+      started = start([&, i] { records[i] = RunOne(c, http, PromptFor(c, phase, i)); });
       t += gap(rng);
     }
   } else {
-    int workers = std::max(1, std::min<int>(c.concurrency, static_cast<int>(prompts.size())));
-    for (int w = 0; w < workers; ++w) {
-      threads.emplace_back([&] {
+    const size_t workers = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(c.concurrency), count));
+    for (size_t w = 0; w < workers && started.ok(); ++w) {
+      started = start([&] {
         for (;;) {
           size_t i = next.fetch_add(1);
-          if (i >= prompts.size() || (c.cancel && c.cancel->load())) return;
-          records[i] = RunOne(c, http, prompts[i]);
+          if (i >= count || (c.cancel && c.cancel->load())) return;
+          records[i] = RunOne(c, http, PromptFor(c, phase, i));
         }
       });
     }
+    if (!started.ok()) next.store(count);  // the threads already running stop after their request
   }
-  for (auto& t : threads) t.join();
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return running == 0; });
+  if (!started.ok()) return started;
   return records;
 }
 
@@ -217,15 +262,21 @@ Result<BenchReport> RunBench(const BenchConfig& config, HttpClient& http) {
     return Status::InvalidArgument("--isl, --osl and --requests must be positive");
   if (config.request_rate <= 0 && config.concurrency < 1)
     return Status::InvalidArgument("--concurrency must be positive");
-  std::mt19937 rng(config.seed);
-  std::vector<std::string> warm, measured;
-  for (int i = 0; i < config.warmup; ++i) warm.push_back(SyntheticPrompt(config.isl, rng));
-  for (int i = 0; i < config.requests; ++i) measured.push_back(SyntheticPrompt(config.isl, rng));
-  RunPhase(config, http, warm, rng);
+  if (config.isl > kMaxBenchTokens || config.osl > kMaxBenchTokens)
+    return Status::InvalidArgument(fmt::format("--isl and --osl must be at most {} tokens", kMaxBenchTokens));
+  if (config.warmup < 0 || config.requests > kMaxBenchRequests || config.warmup > kMaxBenchRequests)
+    return Status::InvalidArgument(
+        fmt::format("--requests must be between 1 and {} and --warmup between 0 and {}", kMaxBenchRequests,
+                    kMaxBenchRequests));
+  if (!(config.timeout_s > 0)) return Status::InvalidArgument("--timeout-s must be positive");
+  std::mt19937 rng(config.seed);  // arrival gaps of the open loop
+  auto warm = RunPhase(config, http, 0, static_cast<size_t>(config.warmup), rng);
+  if (!warm.ok()) return warm.status();
   if (config.cancel && config.cancel->load()) return Status::Interrupted("benchmark interrupted");
-  auto records = RunPhase(config, http, measured, rng);
+  auto records = RunPhase(config, http, 1, static_cast<size_t>(config.requests), rng);
+  if (!records.ok()) return records.status();
   if (config.cancel && config.cancel->load()) return Status::Interrupted("benchmark interrupted");
-  return SummarizeRecords(config, std::move(records));
+  return SummarizeRecords(config, std::move(*records));
 }
 
 Json BenchReport::ToAiperfJson() const {

@@ -16,6 +16,11 @@
 
 namespace dyprof {
 
+// Bounds of one benchmark run: a prompt is made of isl words (~7 bytes each) when its request is
+// sent; the per-request records are kept until the summary.
+inline constexpr int kMaxBenchTokens = 1 << 24;
+inline constexpr int kMaxBenchRequests = 10000000;
+
 struct BenchConfig {
   std::string url;                 // base URL, e.g. http://127.0.0.1:8000
   std::string model;               // served model name

@@ -320,6 +320,35 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
   EXPECT_EQ(down->errors + down->timeouts, 3);
 }
 
+// Run sizes beyond the bounds are argument errors before any prompt is made (an isl of 2e9 used
+// to reserve ~14 GB per prompt, and every prompt of the run was made up front). An open loop of
+// many short-lived arrivals finishes with one record each (its threads are detached and counted,
+// not kept until the end).
+TEST(Bench, BoundsAndAManyArrivalOpenLoop) {
+  HttplibClient http;
+  BenchConfig c;
+  c.url = "http://127.0.0.1:9";  // discard port: nothing listens
+  c.model = "m";
+  c.timeout_s = 5;
+  BenchConfig big = c;
+  big.isl = kMaxBenchTokens + 1;
+  ASSERT_FALSE(RunBench(big, http).ok());
+  EXPECT_NE(RunBench(big, http).status().message().find("--isl and --osl must be at most"), std::string::npos);
+  BenchConfig warm = c;
+  warm.warmup = -1;
+  EXPECT_FALSE(RunBench(warm, http).ok());
+  BenchConfig timeout = c;
+  timeout.timeout_s = 0;
+  EXPECT_FALSE(RunBench(timeout, http).ok());
+  BenchConfig open = c;
+  open.request_rate = 1e6;
+  open.requests = 2000;
+  auto rep = RunBench(open, http);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->completed + rep->errors + rep->timeouts, 2000);
+  EXPECT_EQ(rep->completed, 0);
+}
+
 // Mistyped streaming flags get a 400 naming the field (the emulator answered 500 from an escaped
 // JSON type error); a well-formed request on the same server still completes.
 TEST(Emulator, MistypedStreamFlagsAreA400NamingTheField) {
