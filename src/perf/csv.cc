@@ -1,5 +1,7 @@
 #include "perf/csv.h"
 
+#include <limits>
+
 #include <zlib.h>
 
 namespace dyprof {
@@ -116,7 +118,8 @@ std::string CsvLine(const std::vector<std::string>& fields) {
   return out;
 }
 
-Result<std::string> Gunzip(std::string_view data) {
+Result<std::string> Gunzip(std::string_view data, size_t max_bytes) {
+  if (data.size() > std::numeric_limits<uInt>::max()) return Status::InvalidArgument("gzip: input above 4 GiB");
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::Internal("zlib: inflateInit2 failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -129,6 +132,10 @@ Result<std::string> Gunzip(std::string_view data) {
     zs.avail_out = sizeof(buf);
     rc = inflate(&zs, Z_NO_FLUSH);
     out.append(buf, sizeof(buf) - zs.avail_out);
+    if (out.size() > max_bytes) {
+      inflateEnd(&zs);
+      return Status::InvalidArgument("gzip: inflates to more than " + std::to_string(max_bytes) + " bytes");
+    }
     if (rc == Z_STREAM_END) {
       // Concatenated gzip members: continue with the next one.
       if (zs.avail_in == 0) break;

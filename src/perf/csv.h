@@ -42,7 +42,12 @@ std::string CsvEscape(std::string_view field);
 // One record, fields escaped and comma-joined, with a trailing "\n".
 std::string CsvLine(const std::vector<std::string>& fields);
 
-// Gunzips `data` (gzip or zlib stream). For the perf-db *.csv.gz tables.
-Result<std::string> Gunzip(std::string_view data);
+// The largest table Gunzip inflates: 1 GiB (perfdb's largest is 21 MB), so a corrupt or hostile
+// file ("zip bomb") is an error rather than an exhausted heap.
+inline constexpr size_t kMaxGunzipBytes = size_t{1} << 30;
+
+// Gunzips `data` (gzip or zlib stream). For the perf-db *.csv.gz tables. InvalidArgument when the
+// data is corrupt or truncated, or inflates to more than `max_bytes`.
+Result<std::string> Gunzip(std::string_view data, size_t max_bytes = kMaxGunzipBytes);
 
 }  // namespace dyprof

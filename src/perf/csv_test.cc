@@ -62,5 +62,23 @@ TEST(CsvTest, GunzipZlibStream) {
   EXPECT_FALSE(Gunzip("not gzip").ok());
 }
 
+// A small stream that inflates far beyond the limit is an error, not an exhausted heap.
+TEST(CsvTest, GunzipStopsAtTheSizeLimit) {
+  const std::string zeros(1 << 20, '\0');
+  uLongf n = compressBound(zeros.size());
+  std::string buf(n, '\0');
+  ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(buf.data()), &n, reinterpret_cast<const Bytef*>(zeros.data()),
+                      zeros.size(), 9),
+            Z_OK);
+  buf.resize(n);
+  ASSERT_LT(buf.size(), 4096u);  // ~1 KB that inflates to 1 MiB
+  auto capped = Gunzip(buf, 100000);
+  ASSERT_FALSE(capped.ok());
+  EXPECT_NE(capped.status().message().find("inflates to more than 100000 bytes"), std::string::npos);
+  auto whole = Gunzip(buf);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->size(), zeros.size());
+}
+
 }  // namespace
 }  // namespace dyprof
