@@ -3,6 +3,7 @@
 // (the attention TP x attention-DP GPUs are re-split between expert TP and expert parallelism).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -48,6 +49,20 @@ inline Status CheckParallelLimits(const ParallelSplit& s) {
                                    " GPUs in one engine");
   }
   return Status::Ok();
+}
+
+// The split a command line's degrees describe. For an MoE model moe_tp / moe_ep of 0 are derived
+// so that moe_tp·moe_ep = tp·dp (moe_ep from a given moe_tp, else 1; moe_tp from moe_ep), at least
+// 1; a dense model gets 1 and 1. tp·dp is formed in 64 bits and clamped to int: degrees up to
+// kMaxGpus each cannot overflow here, and a product beyond kMaxGpus fails CheckParallelLimits.
+inline ParallelSplit SplitFromDegrees(int tp, int pp, int dp, int moe_tp, int moe_ep, bool moe) {
+  ParallelSplit s{tp, pp, dp, 1, 1};
+  if (!moe) return s;
+  const int64_t attention_gpus = int64_t{tp} * dp;
+  auto derived = [](int64_t v) { return static_cast<int>(std::clamp<int64_t>(v, 1, INT32_MAX)); };
+  s.moe_ep = moe_ep > 0 ? moe_ep : (moe_tp > 0 ? derived(attention_gpus / moe_tp) : 1);
+  s.moe_tp = moe_tp > 0 ? moe_tp : derived(attention_gpus / s.moe_ep);
+  return s;
 }
 
 }  // namespace dyprof

@@ -1,10 +1,7 @@
 // `models`, `systems` and `memory`: the model and hardware catalogs and the per-engine memory model.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cstdint>
 #include <iostream>
-#include <limits>
 #include <memory>
 
 #include "catalog/memory.h"
@@ -128,13 +125,8 @@ int RunMemory(const MemoryArgs& a) {
     std::cerr << "error: unknown backend '" << a.backend << "' (vllm, sglang, trtllm)\n";
     return 2;
   }
-  ParallelSplit split{a.tp, a.pp, a.dp, 1, a.moe_ep};
   // Default expert split: the attention GPUs re-split as expert TP over what EP leaves.
-  const int64_t attention_gpus = int64_t{a.tp} * a.dp;  // each flag <= kMaxGpus: 64-bit product
-  split.moe_tp = a.moe_tp > 0 ? a.moe_tp
-                              : static_cast<int>(std::clamp<int64_t>(attention_gpus / std::max(1, a.moe_ep), 1,
-                                                                     std::numeric_limits<int>::max()));
-  if (!model->IsMoe()) split.moe_tp = 1, split.moe_ep = 1;
+  const ParallelSplit split = SplitFromDegrees(a.tp, a.pp, a.dp, a.moe_tp, a.moe_ep, model->IsMoe());
   if (Status limits = CheckParallelLimits(split); !limits.ok()) {
     std::cerr << "error: " << limits.message() << "\n";
     return 2;

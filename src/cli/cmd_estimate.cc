@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <cstdint>
-#include <limits>
 #include <iostream>
 #include <memory>
 
@@ -25,18 +23,7 @@ namespace {
 
 struct SplitFlags {
   int tp = 1, pp = 1, dp = 1, moe_tp = 0, moe_ep = 0;  // moe 0 = derive
-  ParallelSplit ToSplit(bool moe) const {
-    ParallelSplit s{tp, pp, dp, 1, 1};
-    if (moe) {
-      // tp·dp in 64 bits (each flag may be up to kMaxGpus); a product beyond int fails
-      // CheckParallelLimits on tp·pp·dp anyway, so it is only clamped here.
-      const int64_t attention_gpus = int64_t{tp} * dp;
-      auto clamp = [](int64_t v) { return static_cast<int>(std::min<int64_t>(v, std::numeric_limits<int>::max())); };
-      s.moe_ep = moe_ep > 0 ? moe_ep : (moe_tp > 0 ? clamp(attention_gpus / moe_tp) : 1);
-      s.moe_tp = moe_tp > 0 ? moe_tp : clamp(attention_gpus / std::max(s.moe_ep, 1));
-    }
-    return s;
-  }
+  ParallelSplit ToSplit(bool moe) const { return SplitFromDegrees(tp, pp, dp, moe_tp, moe_ep, moe); }
 };
 
 struct EstimateFlags {
