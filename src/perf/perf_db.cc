@@ -111,20 +111,17 @@ Result<std::shared_ptr<const PerfDb>> PerfDb::FromCsv(const std::string& gemm_cs
       per_source[{shape, std::string(t.Get(i, "distribution")), source}].emplace_back(Num(t.Get(i, "num_tokens")),
                                                                                      latency);
     }
+    std::map<std::pair<MoeShape, std::string>, std::map<double, double>> fastest;  // tokens -> latency
     for (auto& [key, pts] : per_source) {
       SortAndAverage(&pts);
-      auto& best = db->moe_[std::get<0>(key)][std::get<1>(key)];
-      for (const auto& point : pts) {
-        auto it = std::find_if(best.begin(), best.end(), [&](const auto& p) { return p.first == point.first; });
-        if (it == best.end()) {
-          best.push_back(point);
-        } else {
-          it->second = std::min(it->second, point.second);
-        }
+      auto& by_tokens = fastest[{std::get<0>(key), std::get<1>(key)}];
+      for (const auto& [tokens, latency] : pts) {
+        auto [it, inserted] = by_tokens.emplace(tokens, latency);
+        if (!inserted) it->second = std::min(it->second, latency);
       }
     }
-    for (auto& [shape, per_dist] : db->moe_) {
-      for (auto& [dist, pts] : per_dist) std::sort(pts.begin(), pts.end());
+    for (const auto& [shape_dist, by_tokens] : fastest) {
+      db->moe_[shape_dist.first][shape_dist.second].assign(by_tokens.begin(), by_tokens.end());
     }
   }
   if (db->gemm_.empty() && db->allreduce_.empty() && db->gen_attn_.empty() && db->moe_.empty()) {
