@@ -133,10 +133,10 @@ Result<std::vector<RequestRecord>> RunPhase(const BenchConfig& c, HttpClient& ht
   std::mutex mu;
   std::condition_variable cv;
   size_t running = 0;
-  auto finish = [&] {
+  auto finish = [&] {  // -> the threads still running
     std::lock_guard<std::mutex> lock(mu);
-    --running;
     cv.notify_all();  // under the lock: the phase cannot end (and destroy cv) before this returns
+    return --running;
   };
   auto start = [&](auto body) -> Status {
     {
@@ -149,9 +149,9 @@ Result<std::vector<RequestRecord>> RunPhase(const BenchConfig& c, HttpClient& ht
         finish();
       }).detach();
     } catch (const std::system_error& e) {
-      finish();
-      return Status::Internal(fmt::format("could not start a benchmark client thread ({} running): {}", running,
-                                          e.what()));
+      const size_t still_running = finish();  // read under the lock, not racing the threads
+      return Status::Internal(
+          fmt::format("could not start a benchmark client thread ({} running): {}", still_running, e.what()));
     }
     return Status::Ok();
   };
