@@ -103,7 +103,7 @@ Status ValidateRequest(const EstimateRequest& r) {
     }
   }
   if (!(r.concurrency >= 0) || r.concurrency > kMaxConcurrency || r.batch < 0 || r.batch > kMaxConcurrency) {
-    return Status::InvalidArgument(fmt::format("concurrency and batch size must be between 1 and {} (got {} and {})",
+    return Status::InvalidArgument(fmt::format("concurrency and batch size must be between 0 (not given) and {} (got {} and {})",
                                                kMaxConcurrency, r.concurrency, r.batch));
   }
   double load = std::max<double>(r.concurrency, r.batch);
