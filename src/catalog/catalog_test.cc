@@ -131,6 +131,33 @@ TEST(ModelCatalog, AliasAndCaseInsensitiveLookups) {
   auto nv = FindModel("nvidia/Llama-3.1-8B-Instruct-FP8", fs);
   ASSERT_TRUE(nv.ok()) << nv.status().message();
   EXPECT_EQ(nv->weight_quant, Quant::kFp8);
+  EXPECT_EQ(id("deepseek-ai/DeepSeek-V3.1"), "deepseek-ai/DeepSeek-V3");
+}
+
+TEST(ModelCatalog, Nvfp4VariantsResolveToTheBaseArchitectureWithNvfp4Weights) {
+  MemFileSystem fs;
+  // NVIDIA's ModelOpt checkpoints are named "<base>-FP4" or "<base>-NVFP4", sometimes with a
+  // revision tail; all of them are the base architecture with NVFP4 weights and activations.
+  for (const char* name : {"nvidia/DeepSeek-R1-NVFP4", "nvidia/DeepSeek-R1-FP4", "nvidia/DeepSeek-R1-0528-FP4-v2"}) {
+    auto m = FindModel(name, fs);
+    ASSERT_TRUE(m.ok()) << name << ": " << m.status().message();
+    EXPECT_EQ(m->hf_id, name);
+    EXPECT_EQ(m->num_layers, 61) << name;
+    EXPECT_EQ(m->weight_quant, Quant::kNvfp4) << name;
+    EXPECT_EQ(m->moe_quant, Quant::kNvfp4) << name;
+    EXPECT_EQ(m->act_quant, Quant::kNvfp4) << name;
+  }
+  auto src = FindModelSource("nvidia/Qwen3-32B-NVFP4", fs);
+  ASSERT_TRUE(src.ok()) << src.status().message();
+  EXPECT_EQ(src->hf_id, "Qwen/Qwen3-32B");
+  EXPECT_THAT(src->note, HasSubstr("with nvfp4 weights"));
+  auto v31 = FindModelSource("nvidia/DeepSeek-V3.1-NVFP4", fs);
+  ASSERT_TRUE(v31.ok()) << v31.status().message();
+  EXPECT_EQ(v31->hf_id, "deepseek-ai/DeepSeek-V3");
+  // The suffix must name a model the catalog knows.
+  auto unknown = FindModel("nvidia/Qwen3-33B-NVFP4", fs);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
 }
 
 TEST(ModelCatalog, UnknownModelNamesIdAndClosestEntries) {

@@ -74,6 +74,32 @@ std::string NormalizeName(std::string name, bool* is_fp8 = nullptr) {
   return fp8 ? name + "-fp8" : name;
 }
 
+// What a quantized-variant name says: the base model's name and the weight format. Suffixes
+// (after lower-casing, optionally followed by a checkpoint revision "-v2"): "-fp8" (128x128 block
+// FP8 from Qwen and DeepSeek, who publish it that way, per-tensor FP8 otherwise) and "-fp4" /
+// "-nvfp4" (NVIDIA's ModelOpt NVFP4 checkpoints, e.g. nvidia/DeepSeek-R1-FP4, nvidia/Qwen3-32B-NVFP4).
+struct QuantVariantName {
+  std::string base_name;
+  Quant weights;
+};
+std::optional<QuantVariantName> QuantVariant(const std::string& org, std::string name) {
+  if (auto dash = name.rfind("-v"); dash != std::string::npos && dash + 2 < name.size() &&
+                                    std::all_of(name.begin() + dash + 2, name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    name.resize(dash);
+  struct Suffix {
+    std::string_view text;
+    Quant weights;
+  };
+  const bool block_fp8 = org == "qwen" || org == "deepseek-ai";
+  const Suffix kSuffixes[] = {{"-fp8", block_fp8 ? Quant::kFp8Block : Quant::kFp8},
+                              {"-nvfp4", Quant::kNvfp4},
+                              {"-fp4", Quant::kNvfp4}};
+  for (const Suffix& s : kSuffixes)
+    if (EndsWith(name, s.text) && name.size() > s.text.size())
+      return QuantVariantName{name.substr(0, name.size() - s.text.size()), s.weights};
+  return std::nullopt;
+}
+
 std::vector<std::string> AllIds(const ModelSource& s) {
   std::vector<std::string> ids = {s.hf_id};
   ids.insert(ids.end(), s.aliases.begin(), s.aliases.end());
@@ -158,16 +184,13 @@ Result<ModelSource> FindModelSource(const std::string& id_or_path, const FileSys
     }
     return s;
   }
-  // An FP8 variant of a BF16 catalog entry: same architecture, FP8 weights.
-  bool fp8 = false;
+  // A quantized variant of a catalog entry named by its suffix: same architecture, other weights.
   auto [org, name] = SplitId(id);
-  NormalizeName(name, &fp8);
-  if (fp8) {
-    std::string base = (org.empty() ? "" : org + "/") + name.substr(0, name.size() - 4);
+  if (auto variant = QuantVariant(org, name)) {
+    std::string base = (org.empty() ? "" : org + "/") + variant->base_name;
     if (const CatalogEntry* e = LookupCatalog(base)) {
       ModelSource s = e->source;
-      bool block = org == "qwen" || org == "deepseek-ai";  // these publishers ship 128x128 block FP8
-      s.implied_weight_quant = block ? Quant::kFp8Block : Quant::kFp8;
+      s.implied_weight_quant = variant->weights;
       s.note = "'" + id + "' resolved to catalog entry " + s.hf_id + " with " +
                std::string(QuantName(*s.implied_weight_quant)) + " weights";
       return s;
@@ -190,7 +213,8 @@ Result<ModelArch> FindModel(const std::string& id_or_path, const FileSystem& fs)
   }
   if (src.implied_weight_quant) {
     arch->weight_quant = arch->moe_quant = *src.implied_weight_quant;
-    arch->act_quant = Quant::kFp8;
+    // FP8 checkpoints run W8A8, NVFP4 ones W4A4.
+    arch->act_quant = *src.implied_weight_quant == Quant::kNvfp4 ? Quant::kNvfp4 : Quant::kFp8;
     arch->hf_id = Trim(id_or_path);
   }
   return arch;

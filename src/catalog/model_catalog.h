@@ -24,8 +24,9 @@ struct ModelSource {
   std::string origin;                  // "catalog:models/<file>.json" or "local:<path>"
   std::string unsupported_reason;      // catalog note for architectures we do not model ("" otherwise)
   std::string note;                    // catalog note (approximations), or how an alias was resolved
-  // Quantization implied by the requested id when it named an FP8 variant of a catalog entry
-  // that the catalog only holds in BF16 (e.g. "Qwen/Qwen3-8B-FP8"); nullopt otherwise.
+  // Weight format implied by the requested id when it named a quantized variant of a catalog entry
+  // that the catalog holds in another format (e.g. "Qwen/Qwen3-8B-FP8", "nvidia/DeepSeek-R1-FP4");
+  // nullopt otherwise.
   std::optional<Quant> implied_weight_quant;
 };
 
