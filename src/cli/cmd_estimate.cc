@@ -31,6 +31,7 @@ struct EstimateFlags {
   std::string from_csv, out, perf_db, format = "table", latency_model = "hybrid";
   int requests_per_user = 0, warmup_per_user = -1;
   double arrival_rate = 0;
+  double isl_spread = -1, osl_spread = -1;  // < 0: the simulation's fitted default
   int isl = 4000, osl = 1000, concurrency = 0, batch_size = 0, max_num_tokens = 0;
   SplitFlags split, prefill, decode;
   int prefill_batch = 1, prefill_workers = 0, decode_batch = 0, decode_workers = 0;  // workers 0 = derive (des) / 1
@@ -108,6 +109,8 @@ int RunBatch(const EstimateFlags& f) {
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
   so.warmup_per_user = f.warmup_per_user;
+  so.isl_spread = f.isl_spread;
+  so.osl_spread = f.osl_spread;
   UseLatencyModel(est, f.latency_model, so);
   std::string out = CsvLine({"id", "pred_ttft_ms", "pred_tpot_ms", "status", "error"});
   int ok = 0, n = 0;
@@ -247,6 +250,8 @@ int RunSingle(const EstimateFlags& f) {
   so.requests_per_user = f.requests_per_user;
   so.warmup_per_user = f.warmup_per_user;
   so.rate_rps = f.arrival_rate;
+  so.isl_spread = f.isl_spread;
+  so.osl_spread = f.osl_spread;
   if (*mode == ServingMode::kDisagg && des) r.disagg_workers_known = f.decode_workers > 0 && f.prefill_workers > 0;
   auto metrics = des ? RunEstimateDes(*engine, r, so, &sim) : RunEstimate(*engine, r);
   if (!metrics.ok()) {
@@ -413,6 +418,12 @@ CommandRegistrar EstimateCommand() {
         ->check(CLI::Range(-1, kMaxSimulatedRequests));
     app->add_option("--arrival-rate", f->arrival_rate, "des: Poisson arrivals at this rate (req/s) instead of a closed loop")
         ->check(CLI::Range(0.0, 1.0e6));
+    app->add_option("--isl-spread", f->isl_spread,
+                    "des: each request's input length drawn uniformly within ±this fraction of --isl (0 = all equal; default: the fitted 0.05)")
+        ->check(CLI::Range(0.0, 0.9));
+    app->add_option("--osl-spread", f->osl_spread,
+                    "des: the same for the output length around --osl")
+        ->check(CLI::Range(0.0, 0.9));
     app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
     AddSpeculativeFlags(app, &f->speculative);

@@ -168,6 +168,36 @@ TEST(EstimateCliTest, OutOfRangeFlagsAreArgumentErrors) {
   EXPECT_NE(sim.out.find("above its limit of 100000"), std::string::npos) << sim.out;
 }
 
+// --isl-spread/--osl-spread reach the simulated benchmark. With identical requests SGLang's
+// prefill-first scheduler keeps the closed loop in lock-step: all users finish together and their
+// next prompts are prefilled in one burst before any decode, so the mean wait before the prefill
+// equals the mean wait for the rest of the burst after the first token, (TPOT - ITL)(OSL - 1).
+// With the default ±5 % lengths the loop drifts apart and every arrival interrupts the decodes.
+TEST(EstimateCliTest, IdenticalRequestsKeepSglangClosedLoopInLockStep) {
+  const std::string base = "estimate --model Qwen/Qwen3-32B --system h100_sxm --backend sglang --mode agg --isl 4096 "
+                           "--osl 128 --concurrency 128 --tp 8 --latency-model des --format json";
+  auto sim = [](const ExecResult& r) {
+    auto j = ParseJson(r.out);
+    EXPECT_TRUE(j.ok()) << r.out;
+    return j.ok() ? (*j)["simulation"] : Json();
+  };
+  ExecResult same = Exec(base + " --isl-spread 0 --osl-spread 0");
+  ExecResult spread = Exec(base);
+  ASSERT_EQ(same.rc, 0) << same.out;
+  ASSERT_EQ(spread.rc, 0) << spread.out;
+  auto after_first_token = [](const Json& s) {
+    return (s["tpot_ms"]["mean"].get<double>() - s["itl_ms"]["mean"].get<double>()) * 127;
+  };
+  const Json a = sim(same), b = sim(spread);
+  const double queue_ms = a["queue_ms"]["mean"].get<double>();
+  EXPECT_NEAR(after_first_token(a), queue_ms, 0.1 * queue_ms);
+  EXPECT_GT(after_first_token(b), 2 * b["queue_ms"]["mean"].get<double>());
+  EXPECT_GT(a["ttft_ms"]["mean"].get<double>(), 1.5 * b["ttft_ms"]["mean"].get<double>());
+  ExecResult bad = Exec(base + " --osl-spread 1.5", true);
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--osl-spread"), std::string::npos) << bad.out;
+}
+
 TEST(EstimateCliTest, UnknownModelFails) {
   EXPECT_NE(Exec("estimate --model no/such-model --system h200_sxm").rc, 0);
 }
