@@ -324,7 +324,7 @@ struct Emulator::Impl {
     auto sent = std::make_shared<int>(0);
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, s, sent, chunk, include_usage, id, created, model, chat](size_t, httplib::DataSink& sink) {
+        [s, sent, chunk, include_usage, id, created, model, chat](size_t, httplib::DataSink& sink) {
           int available;
           bool finished, failed;
           {
