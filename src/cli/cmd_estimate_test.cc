@@ -198,6 +198,32 @@ TEST(EstimateCliTest, IdenticalRequestsKeepSglangClosedLoopInLockStep) {
   EXPECT_NE(bad.out.find("--osl-spread"), std::string::npos) << bad.out;
 }
 
+// How the model id was read is shown: a quantized-variant or alias resolution, and the catalog's
+// approximation note, in estimate's and memory's table and JSON; nothing for a plain catalog id.
+TEST(EstimateCliTest, ModelNoteSaysHowTheIdWasRead) {
+  ExecResult fp4 = Exec("estimate --model nvidia/DeepSeek-R1-FP4 --system b200_sxm --backend trtllm --mode static "
+                        "--batch-size 8 --tp 8 --format json");
+  ASSERT_EQ(fp4.rc, 0) << fp4.out;
+  auto j = ParseJson(fp4.out);
+  ASSERT_TRUE(j.ok()) << fp4.out;
+  EXPECT_EQ((*j)["model"], "nvidia/DeepSeek-R1-FP4");
+  EXPECT_EQ((*j)["model_note"],
+            "'nvidia/DeepSeek-R1-FP4' resolved to catalog entry deepseek-ai/DeepSeek-R1 with nvfp4 weights");
+  ExecResult plain = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --format json");
+  ASSERT_EQ(plain.rc, 0) << plain.out;
+  auto p = ParseJson(plain.out);
+  ASSERT_TRUE(p.ok()) << plain.out;
+  EXPECT_FALSE(p->contains("model_note"));
+  ExecResult table = Exec("estimate --model meta-llama/Llama-3.1-8B-Instruct --system h200_sxm");
+  ASSERT_EQ(table.rc, 0) << table.out;
+  EXPECT_NE(table.out.find("model note   'meta-llama/Llama-3.1-8B-Instruct' resolved to catalog entry meta-llama/Llama-3.1-8B"),
+            std::string::npos)
+      << table.out;
+  ExecResult mem = Exec("memory --model zai-org/GLM-5 --system b200_sxm --backend sglang --tp 16");
+  EXPECT_EQ(mem.rc, 0) << mem.out;
+  EXPECT_NE(mem.out.find("note     DSA: indexer ops"), std::string::npos) << mem.out;
+}
+
 TEST(EstimateCliTest, UnknownModelFails) {
   EXPECT_NE(Exec("estimate --model no/such-model --system h200_sxm").rc, 0);
 }
