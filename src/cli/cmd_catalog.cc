@@ -10,6 +10,7 @@
 #include "catalog/system_catalog.h"
 #include "cli/cli.h"
 #include "common/file_system.h"
+#include "perf/batch.h"
 
 namespace dyprof {
 namespace {
@@ -200,11 +201,11 @@ CommandRegistration RegisterMemory(CLI::App& parent) {
       ->check(GpuCountRange());
   app->add_option("--moe-ep,--ep", a->moe_ep, "Expert parallel degree")->capture_default_str()->check(GpuCountRange());
   app->add_option("--max-model-len", a->max_model_len, "Max sequence length (default: the model's)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 2 * kMaxSequenceTokens));
   app->add_option("--max-batch-size", a->max_batch_size, "Max concurrent sequences")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, static_cast<int>(kMaxConcurrency)));
   app->add_option("--max-num-tokens", a->max_num_tokens, "Max tokens per forward pass")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, kMaxSequenceTokens));
   app->add_option("--memory-fraction", a->memory_fraction,
                   "Backend memory knob (gpu_memory_utilization / mem_fraction_static / free_gpu_memory_fraction)")
       ->check(CLI::Range(0.01, 1.0));

@@ -224,6 +224,22 @@ TEST(EstimateCliTest, ModelNoteSaysHowTheIdWasRead) {
   EXPECT_NE(mem.out.find("note     DSA: indexer ops"), std::string::npos) << mem.out;
 }
 
+// emulate's server and engine flags and memory's length flags are range-checked too: --port 70000
+// used to bind port 4464 (70000 mod 65536), --max-model-len -5 failed on "max_batch_size and
+// max_num_tokens must be positive", --http-threads 0 served with no threads.
+TEST(EstimateCliTest, EmulateAndMemoryFlagsOutOfRangeAreArgumentErrors) {
+  for (const char* flags : {"--port 70000", "--http-threads 0", "--kv-tokens -1", "--max-model-len -5",
+                            "--max-num-tokens -1", "--max-num-seqs 0"}) {
+    ExecResult r = Exec(std::string("emulate --model Qwen/Qwen3-8B --system h200_sxm ") + flags, true);
+    EXPECT_EQ(r.rc, 2) << flags << ": " << r.out;
+    const std::string flag = std::string(flags).substr(0, std::string(flags).find(' '));
+    EXPECT_NE(r.out.find(flag + ": Value"), std::string::npos) << flags << ": " << r.out;
+  }
+  ExecResult mem = Exec("memory --model Qwen/Qwen3-8B --system h200_sxm --max-model-len 2000000000", true);
+  EXPECT_EQ(mem.rc, 2) << mem.out;
+  EXPECT_NE(mem.out.find("--max-model-len: Value 2000000000 not in range"), std::string::npos) << mem.out;
+}
+
 TEST(EstimateCliTest, UnknownModelFails) {
   EXPECT_NE(Exec("estimate --model no/such-model --system h200_sxm").rc, 0);
 }

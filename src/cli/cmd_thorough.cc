@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "common/file_system.h"
+#include "perf/batch.h"
 #include "spec/spec.h"
 #include "thorough/bench.h"
 #include "thorough/emulator.h"
@@ -120,16 +121,19 @@ CommandRegistrar EmulateCommand() {
     app->add_option("--moe-tp", o.split.moe_tp, "Expert tensor parallel")->capture_default_str()->check(GpuCountRange());
     app->add_option("--moe-ep", o.split.moe_ep, "Expert parallel")->capture_default_str()->check(GpuCountRange());
     app->add_option("--host", o.host, "Bind address")->capture_default_str();
-    app->add_option("--port", o.port, "Port (0: any)")->capture_default_str();
+    app->add_option("--port", o.port, "Port (0: any)")->capture_default_str()->check(CLI::Range(0, 65535));
     app->add_option("--max-num-seqs", o.max_num_seqs, "Max running sequences per DP rank")->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, static_cast<int>(kMaxConcurrency)));
     app->add_option("--max-num-tokens", o.max_num_tokens, "Token budget per step (0: backend default)")
-        ->capture_default_str();
-    app->add_option("--max-model-len", o.max_model_len, "Max tokens per request (0: model's)")->capture_default_str();
-    app->add_option("--kv-tokens", o.kv_tokens, "Override the KV pool per DP rank (tokens)")->capture_default_str();
+        ->capture_default_str()->check(CLI::Range(0, kMaxSequenceTokens));
+    app->add_option("--max-model-len", o.max_model_len, "Max tokens per request (0: model's)")->capture_default_str()
+        ->check(CLI::Range(0, 2 * kMaxSequenceTokens));
+    app->add_option("--kv-tokens", o.kv_tokens, "Override the KV pool per DP rank (tokens; 0: the memory model's)")
+        ->capture_default_str()->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
     app->add_option("--speedup", o.speedup, "Divide every timing by this")->capture_default_str()
         ->check(CLI::PositiveNumber);
-    app->add_option("--http-threads", o.http_threads, "Concurrent connections served")->capture_default_str();
+    app->add_option("--http-threads", o.http_threads, "Concurrent connections served")->capture_default_str()
+        ->check(CLI::Range(1, 65536));
     app->add_flag("--no-prefix-caching{false}", o.prefix_caching, "Disable the prefix cache");
     return {app, [f]() -> int {
               EmulatorOptions o = f->options;
