@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -29,6 +30,17 @@ ExecResult Exec(const std::string& args, bool with_stderr = false) {
   int st = pclose(p);
   r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+// The JSON stdout of a run that succeeds; nullopt, with the test failed, otherwise.
+std::optional<Json> ExecJson(const std::string& args) {
+  ExecResult r = Exec(args);
+  EXPECT_EQ(r.rc, 0) << args << ": " << r.out;
+  if (r.rc != 0) return std::nullopt;
+  auto j = ParseJson(r.out);
+  EXPECT_TRUE(j.ok()) << args << ": " << r.out;
+  if (!j.ok()) return std::nullopt;
+  return *std::move(j);
 }
 
 std::string TempDir() {
@@ -91,11 +103,9 @@ TEST(EstimateCliTest, MtpDraftsShortenTpotAndBadRatesAreArgumentErrors) {
 }
 
 TEST(EstimateCliTest, SimulatedDisaggReportsTheWorkerCountsItDerived) {
-  ExecResult r = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --backend vllm --mode disagg --isl 2000 "
-                      "--osl 500 --concurrency 256 --prefill-tp 2 --decode-tp 2 --format json");
-  ASSERT_EQ(r.rc, 0) << r.out;
-  auto j = ParseJson(r.out);
-  ASSERT_TRUE(j.ok()) << r.out;
+  auto j = ExecJson("estimate --model Qwen/Qwen3-32B --system h200_sxm --backend vllm --mode disagg --isl 2000 "
+                    "--osl 500 --concurrency 256 --prefill-tp 2 --decode-tp 2 --format json");
+  ASSERT_TRUE(j.has_value());
   EXPECT_EQ((*j)["latency_model"], "des");
   const int p = (*j)["prefill_workers"].get<int>(), d = (*j)["decode_workers"].get<int>();
   EXPECT_GT(p + d, 2);  // 256 users: derived, not the 1P1D placeholder
@@ -201,19 +211,15 @@ TEST(EstimateCliTest, IdenticalRequestsKeepSglangClosedLoopInLockStep) {
 // How the model id was read is shown: a quantized-variant or alias resolution, and the catalog's
 // approximation note, in estimate's and memory's table and JSON; nothing for a plain catalog id.
 TEST(EstimateCliTest, ModelNoteSaysHowTheIdWasRead) {
-  ExecResult fp4 = Exec("estimate --model nvidia/DeepSeek-R1-FP4 --system b200_sxm --backend trtllm --mode static "
-                        "--batch-size 8 --tp 8 --format json");
-  ASSERT_EQ(fp4.rc, 0) << fp4.out;
-  auto j = ParseJson(fp4.out);
-  ASSERT_TRUE(j.ok()) << fp4.out;
+  auto j = ExecJson("estimate --model nvidia/DeepSeek-R1-FP4 --system b200_sxm --backend trtllm --mode static "
+                    "--batch-size 8 --tp 8 --format json");
+  ASSERT_TRUE(j.has_value());
   EXPECT_EQ((*j)["model"], "nvidia/DeepSeek-R1-FP4");
   EXPECT_EQ((*j)["model_note"],
             "'nvidia/DeepSeek-R1-FP4' resolved to catalog entry deepseek-ai/DeepSeek-R1 with nvfp4 weights");
-  ExecResult plain = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --format json");
-  ASSERT_EQ(plain.rc, 0) << plain.out;
-  auto p = ParseJson(plain.out);
-  ASSERT_TRUE(p.ok()) << plain.out;
-  EXPECT_FALSE(p->contains("model_note"));
+  auto plain = ExecJson("estimate --model Qwen/Qwen3-32B --system h200_sxm --format json");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->contains("model_note"));
   ExecResult table = Exec("estimate --model meta-llama/Llama-3.1-8B-Instruct --system h200_sxm");
   ASSERT_EQ(table.rc, 0) << table.out;
   EXPECT_NE(table.out.find("model note   'meta-llama/Llama-3.1-8B-Instruct' resolved to catalog entry meta-llama/Llama-3.1-8B"),
