@@ -1,4 +1,5 @@
-// Runs the built binary (DYPROF_BINARY) for `estimate`, `estimate --from-csv` and `accuracy`.
+// Runs the built binary (DYPROF_BINARY) for `estimate`, `estimate --from-csv`, `accuracy`, and the
+// argument handling of `memory`, `emulate` and `bench`.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -244,6 +245,18 @@ TEST(EstimateCliTest, EmulateAndMemoryFlagsOutOfRangeAreArgumentErrors) {
   ExecResult mem = Exec("memory --model Qwen/Qwen3-8B --system h200_sxm --max-model-len 2000000000", true);
   EXPECT_EQ(mem.rc, 2) << mem.out;
   EXPECT_NE(mem.out.find("--max-model-len: Value 2000000000 not in range"), std::string::npos) << mem.out;
+}
+
+// bench against an endpoint where no request completes prints its report (with the errors) and
+// exits 1 instead of 0 with a table of zeros; a malformed --url is an argument error (2).
+TEST(BenchCliTest, NothingCompletedFailsAndBadUrlIsAnArgumentError) {
+  ExecResult down = Exec("bench --url http://127.0.0.1:9 --model m --requests 2 --isl 8 --osl 4 --timeout-s 5", true);
+  EXPECT_EQ(down.rc, 1) << down.out;
+  EXPECT_NE(down.out.find("errors                                2"), std::string::npos) << down.out;
+  EXPECT_NE(down.out.find("error: no request completed"), std::string::npos) << down.out;
+  ExecResult port = Exec("bench --url http://127.0.0.1:99999 --model m --requests 1", true);
+  EXPECT_EQ(port.rc, 2) << port.out;
+  EXPECT_NE(port.out.find("--url: bad port in URL"), std::string::npos) << port.out;
 }
 
 TEST(EstimateCliTest, UnknownModelFails) {

@@ -64,6 +64,7 @@ CommandRegistrar BenchCommand() {
               c.cancel = cancel;
               Json j;
               std::string table;
+              bool nothing_completed = false;
               if (f->client == "aiperf") {
                 AiperfRun r;
                 r.model = c.model;
@@ -92,6 +93,7 @@ CommandRegistrar BenchCommand() {
                 }
                 j = rep->ToAiperfJson();
                 table = rep->ToTable();
+                nothing_completed = rep->completed == 0;
               }
               if (!f->output.empty()) {
                 PosixFileSystem fs;
@@ -99,6 +101,11 @@ CommandRegistrar BenchCommand() {
                 if (!st.ok()) std::cerr << "warning: " << st.message() << "\n";
               }
               std::cout << (f->format == "json" ? j.dump(2) + "\n" : table) << std::flush;
+              if (nothing_completed) {
+                // An unreachable or failing endpoint is not a measurement: say so and fail.
+                std::cerr << "error: no request completed (every request failed or timed out; see the errors in the report)\n";
+                return 1;
+              }
               return 0;
             }};
   };

@@ -256,6 +256,7 @@ BenchReport SummarizeRecords(const BenchConfig& config, std::vector<RequestRecor
 
 Result<BenchReport> RunBench(const BenchConfig& config, HttpClient& http) {
   if (config.url.empty()) return Status::InvalidArgument("--url is required");
+  if (auto url = ParseUrl(config.url); !url.ok()) return Status::InvalidArgument("--url: " + url.status().message());
   if (config.endpoint != "chat" && config.endpoint != "completions")
     return Status::InvalidArgument("--endpoint must be chat or completions");
   if (config.isl < 1 || config.osl < 1 || config.requests < 1)

@@ -7,6 +7,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+
 namespace dyprof {
 
 Result<Url> ParseUrl(const std::string& url) {
@@ -25,11 +27,11 @@ Result<Url> ParseUrl(const std::string& url) {
   auto colon = hostport.rfind(':');
   if (colon != std::string::npos && hostport.find(']') == std::string::npos) {
     u.host = hostport.substr(0, colon);
-    try {
-      u.port = std::stoi(hostport.substr(colon + 1));
-    } catch (...) {
-      return Status::InvalidArgument("bad port in URL: " + url);
-    }
+    const std::string port = hostport.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return Status::InvalidArgument("bad port in URL (expected 1-65535): " + url);
+    u.port = std::stoi(port);
+    if (u.port < 1 || u.port > 65535) return Status::InvalidArgument("bad port in URL (expected 1-65535): " + url);
   } else {
     u.host = hostport;
   }

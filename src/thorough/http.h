@@ -19,7 +19,8 @@ struct Url {
   std::string path;  // base path without a trailing '/', "" for none
 };
 
-// "http://host:port/base" → Url. Only http is accepted.
+// "http://host:port/base" → Url (a URL without a scheme is read as http). Only http is
+// accepted; the port must be 1-65535.
 Result<Url> ParseUrl(const std::string& url);
 
 struct HttpResponse {

@@ -349,6 +349,27 @@ TEST(Bench, BoundsAndAManyArrivalOpenLoop) {
   EXPECT_EQ(rep->completed, 0);
 }
 
+// URLs: a port outside 1-65535 or not a number is refused (port 99999 used to reach connect() and
+// fail as "Connection"); a bad --url fails before any request is sent.
+TEST(Bench, BadUrlsAreRefusedUpFront) {
+  EXPECT_TRUE(ParseUrl("http://127.0.0.1:65535/v1").ok());
+  EXPECT_EQ(ParseUrl("127.0.0.1:8000")->port, 8000);  // no scheme: http
+  for (const char* bad : {"http://127.0.0.1:99999", "http://h:0", "http://h:abc", "http://h:", "http://h:-1",
+                          "ftp://h", "http://"}) {
+    auto u = ParseUrl(bad);
+    EXPECT_FALSE(u.ok()) << bad;
+  }
+  EXPECT_NE(ParseUrl("http://h:99999").status().message().find("expected 1-65535"), std::string::npos);
+  HttplibClient http;
+  BenchConfig c;
+  c.url = "http://127.0.0.1:99999";
+  c.model = "m";
+  auto r = RunBench(c, http);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("--url: bad port"), std::string::npos) << r.status().message();
+}
+
 // Mistyped streaming flags get a 400 naming the field (the emulator answered 500 from an escaped
 // JSON type error); a well-formed request on the same server still completes.
 TEST(Emulator, MistypedStreamFlagsAreA400NamingTheField) {
