@@ -16,6 +16,9 @@ double QuantBytes(Quant q);
 
 struct ModelArch {
   std::string hf_id;         // canonical Hugging Face id, e.g. "Qwen/Qwen3-32B"
+  // FindModel: how the requested id was read (alias or quantized-variant resolution) and the
+  // catalog's approximations for this architecture; "" when there is nothing to say.
+  std::string catalog_note;
   std::string architecture;  // config.json architectures[0], e.g. "Qwen3ForCausalLM"
 
   int num_layers = 0;

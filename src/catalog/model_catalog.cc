@@ -52,13 +52,10 @@ std::pair<std::string, std::string> SplitId(const std::string& id) {
 
 // The architecture-identifying part of a model name: "Meta-Llama-3.1-8B-Instruct" → "llama-3.1-8b";
 // FP8 variants keep an "-fp8" tail ("Llama-3.1-70B-Instruct-FP8" → "llama-3.1-70b-fp8").
-std::string NormalizeName(std::string name, bool* is_fp8 = nullptr) {
+std::string NormalizeName(std::string name) {
   name = ToLower(name);
-  bool fp8 = false;
-  if (EndsWith(name, "-fp8")) {
-    fp8 = true;
-    name.resize(name.size() - 4);
-  }
+  const bool fp8 = EndsWith(name, "-fp8");
+  if (fp8) name.resize(name.size() - 4);
   if (StartsWith(name, "meta-llama-")) name = name.substr(5);
   static const char* kSuffixes[] = {"-instruct", "-chat", "-base", "-hf", "-it"};
   for (bool changed = true; changed;) {
@@ -70,7 +67,6 @@ std::string NormalizeName(std::string name, bool* is_fp8 = nullptr) {
       }
     }
   }
-  if (is_fp8) *is_fp8 = fp8;
   return fp8 ? name + "-fp8" : name;
 }
 
@@ -211,6 +207,7 @@ Result<ModelArch> FindModel(const std::string& id_or_path, const FileSystem& fs)
       return Status::Unsupported(src.hf_id + ": " + arch.status().message() + "; " + src.unsupported_reason);
     return arch.status();
   }
+  arch->catalog_note = src.note;
   if (src.implied_weight_quant) {
     arch->weight_quant = arch->moe_quant = *src.implied_weight_quant;
     // FP8 checkpoints run W8A8, NVFP4 ones W4A4.

@@ -143,8 +143,6 @@ int RunMemory(const MemoryArgs& a) {
     return 2;
   }
   const MemoryBreakdown& r = *mem;
-  const auto source = FindModelSource(a.model, fs);  // its note: alias or variant resolution, approximations
-  const std::string model_note = source.ok() ? source->note : "";
   if (a.format == "json") {
     Json j = {{"model", model->hf_id},
               {"system", system->name},
@@ -167,13 +165,13 @@ int RunMemory(const MemoryArgs& a) {
               {"max_concurrent_seqs", r.max_concurrent_seqs},
               {"fits", r.fits}};
     if (!r.fits) j["overflow"] = r.overflow;
-    if (!model_note.empty()) j["model_note"] = model_note;
+    if (!model->catalog_note.empty()) j["model_note"] = model->catalog_note;
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << fmt::format("model    {}\nsystem   {} ({}, {:.2f} GiB)\nbackend  {}\nsplit    {} ({} GPUs)\nrule     {}\n\n",
                              model->hf_id, system->name, system->gpu_name, r.capacity_bytes / kGiB,
                              BackendName(r.backend), split.ToString(), split.NumGpus(), r.rule);
-    if (!model_note.empty()) std::cout << "note     " << model_note << "\n\n";
+    if (!model->catalog_note.empty()) std::cout << "note     " << model->catalog_note << "\n\n";
     auto line = [](const char* what, double bytes) { return fmt::format("  {:<22} {:>10.2f} GiB\n", what, bytes / kGiB); };
     std::cout << "per GPU:\n"
               << line("budget", r.budget_bytes) << line("weights", r.weights_bytes)

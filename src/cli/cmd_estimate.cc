@@ -168,9 +168,6 @@ int RunSingle(const EstimateFlags& f) {
     std::cerr << "error: --mode must be static, agg or disagg\n";
     return 2;
   }
-  // How the id was read (alias, quantized variant) and the catalog's approximations, if any.
-  const auto source = FindModelSource(f.model, fs);
-  const std::string model_note = source.ok() ? source->note : "";
   ModelArch arch = *model;
   for (auto [flag, dst] : {std::pair{&f.quant, &arch.weight_quant}, std::pair{&f.moe_quant, &arch.moe_quant},
                            std::pair{&f.kv_quant, &arch.kv_quant}}) {
@@ -299,7 +296,7 @@ int RunSingle(const EstimateFlags& f) {
     if (*mode == ServingMode::kDisagg) j["simulation"]["kv_transfer_ms"] = sim.kv_transfer_ms;
   }
   j["model"] = arch.hf_id;
-  if (!model_note.empty()) j["model_note"] = model_note;
+  if (!arch.catalog_note.empty()) j["model_note"] = arch.catalog_note;
   j["system"] = system->name;
   j["backend"] = BackendName(*backend);
   if (!f.backend_version.empty()) j["backend_version"] = f.backend_version;
@@ -333,7 +330,7 @@ int RunSingle(const EstimateFlags& f) {
   out += fmt::format("model        {}\nsystem       {} ({} efficiency: {})\nbackend      {}\nmode         {}\n",
                      arch.hf_id, system->name, engine->EfficiencySource(), engine->efficiency_system().empty() ? "none" : engine->efficiency_system(),
                      BackendName(*backend), ServingModeName(*mode));
-  if (!model_note.empty()) out += fmt::format("model note   {}\n", model_note);
+  if (!arch.catalog_note.empty()) out += fmt::format("model note   {}\n", arch.catalog_note);
   if (*mode == ServingMode::kDisagg) {
     out += fmt::format("parallel     prefill {} x{} (batch {}), decode {} x{} (batch {})\n",
                        r.disagg.prefill_split.ToString(), r.disagg.prefill_workers, r.disagg.prefill_batch,

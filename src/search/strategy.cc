@@ -26,7 +26,6 @@ std::vector<Backend> BackendsFor(Backend b) {
 
 struct Resolved {
   ModelArch model;
-  std::string model_note;  // the catalog's note: how an alias or variant id was read, approximations
   SystemSpec system;
 };
 
@@ -34,13 +33,9 @@ Result<Resolved> Resolve(const DgdrSpec& spec, const FileSystem& fs) {
   Resolved r;
   std::string path = ResolveModelPath(spec);
   auto model = FindModel(path, fs);
-  if (!model.ok() && path != spec.model) {
-    path = spec.model;
-    model = FindModel(path, fs);
-  }
+  if (!model.ok() && path != spec.model) model = FindModel(spec.model, fs);
   if (!model.ok()) return model.status();
   r.model = *model;
-  if (auto source = FindModelSource(path, fs); source.ok()) r.model_note = source->note;
   auto system = FindSystem(spec.hardware->gpu_sku.value_or(""));
   if (!system.ok()) return system.status();
   r.system = *system;
@@ -293,7 +288,7 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
   std::optional<PerfEngine> probe;
   if (resolved.ok()) {
     out.max_context_length = resolved->model.max_position_embeddings;
-    if (!resolved->model_note.empty()) log.Info("Model: " + resolved->model_note);
+    if (!resolved->model.catalog_note.empty()) log.Info("Model: " + resolved->model.catalog_note);
   } else {
     why = resolved.status().message();
   }

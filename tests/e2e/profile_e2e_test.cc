@@ -169,6 +169,20 @@ TEST(ProfileE2E, LogFileHoldsTheLogLines) {
   EXPECT_NE(log.find("Stage render finished in"), std::string::npos);
 }
 
+// An aliased model id is logged with the catalog entry it was read as; an exact id logs no note.
+TEST(ProfileE2E, LogSaysHowAnAliasedModelIdWasRead) {
+  TempDir dir;
+  RunResult r = RunProfiler({"--config", SourcePath("examples/llama-70b-load-match.yaml"), "--output-dir", dir.File("out")});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_NE(ReadFileOrEmpty(dir.File("out/profile_sla.log"))
+                .find("INFO - Model: 'meta-llama/Llama-3.1-70B-Instruct' resolved to catalog entry meta-llama/Llama-3.1-70B"),
+            std::string::npos);
+  TempDir exact;
+  RunResult q = RunProfiler({"--config", SourcePath("tests/specs/reference/qwen-0-6b.yaml"), "--output-dir", exact.File("out")});
+  ASSERT_EQ(q.exit_code, 0) << q.stderr_text;
+  EXPECT_EQ(ReadFileOrEmpty(exact.File("out/profile_sla.log")).find("INFO - Model: "), std::string::npos);
+}
+
 TEST(ProfileE2E, HfTokenNeverLogged) {
   TempDir dir;
   RunResult r = RunProfiler({"--config", R"({"model":"hf_secret_token_123","image":"i","hardware":{"gpuSku":"h200_sxm","numGpusPerNode":8}})",
