@@ -22,6 +22,13 @@ double Lerp(const std::vector<std::pair<double, double>>& pts, double x) {
   return lo->second + t * (hi->second - lo->second);
 }
 
+// Lerp below and inside the measured range; beyond the largest point the latency grows in
+// proportion (the per-unit cost of the end point: m, message size, kv length, tokens).
+double Interpolate(const std::vector<std::pair<double, double>>& pts, double x) {
+  if (!pts.empty() && x > pts.back().first) return pts.back().second * x / pts.back().first;
+  return Lerp(pts, x);
+}
+
 void SortAndAverage(std::vector<std::pair<double, double>>* v) {
   std::sort(v->begin(), v->end());
   std::vector<std::pair<double, double>> out;
@@ -157,18 +164,13 @@ Result<std::shared_ptr<const PerfDb>> PerfDb::Load(const std::string& dir, const
 double PerfDb::Gemm(const std::string& dtype, double m, int n, int k) const {
   auto it = gemm_.find({dtype, n, k});
   if (it == gemm_.end() || it->second.empty()) return -1;
-  const auto& pts = it->second;
-  // Beyond the curve: hold the per-token cost of the end point (latency ∝ m for large m).
-  if (m > pts.back().first) return pts.back().second * m / pts.back().first;
-  return Lerp(pts, m);
+  return Interpolate(it->second, m);
 }
 
 double PerfDb::AllReduce(int gpus, double elements) const {
   auto it = allreduce_.find(gpus);
   if (it == allreduce_.end() || it->second.empty()) return -1;
-  const auto& pts = it->second;
-  if (elements > pts.back().first) return pts.back().second * elements / pts.back().first;
-  return Lerp(pts, elements);
+  return Interpolate(it->second, elements);
 }
 
 double PerfDb::GenAttention(const std::string& kv_dtype, int heads, int kv_heads, int head_dim, double batch,
@@ -176,11 +178,7 @@ double PerfDb::GenAttention(const std::string& kv_dtype, int heads, int kv_heads
   auto it = gen_attn_.find({kv_dtype, heads, kv_heads, head_dim});
   if (it == gen_attn_.end() || it->second.empty()) return -1;
   const auto& per_b = it->second;
-  auto at = [&](int b) {
-    const auto& pts = per_b.at(b);
-    if (kv_len > pts.back().first) return pts.back().second * kv_len / pts.back().first;
-    return Lerp(pts, kv_len);
-  };
+  auto at = [&](int b) { return Interpolate(per_b.at(b), kv_len); };
   auto hi = per_b.lower_bound(static_cast<int>(std::ceil(batch)));
   if (hi == per_b.end()) {
     auto last = std::prev(per_b.end());
@@ -199,10 +197,7 @@ double PerfDb::Moe(const std::string& dtype, bool gated, double tokens, int hidd
   for (const char* dist : {"power_law_1.2", "power_law_1.01", "uniform", "balanced"}) {
     auto d = it->second.find(dist);
     if (d == it->second.end() || d->second.empty()) continue;
-    const auto& pts = d->second;
-    // Beyond the largest measured batch the experts are compute-bound: latency grows with tokens.
-    if (tokens > pts.back().first) return pts.back().second * tokens / pts.back().first;
-    return Lerp(pts, tokens);
+    return Interpolate(d->second, tokens);  // beyond the largest batch the experts are compute-bound
   }
   return -1;
 }
