@@ -1,6 +1,9 @@
 #include "perf/csv.h"
 
+#include <fmt/format.h>
+
 #include <limits>
+#include <set>
 
 #include <zlib.h>
 
@@ -86,6 +89,14 @@ Result<CsvTable> CsvTable::Parse(std::string_view text) {
   return t;
 }
 
+CsvTable CsvTable::FromRecords(std::vector<std::string> header, std::vector<std::vector<std::string>> rows) {
+  CsvTable t;
+  t.header_ = std::move(header);
+  for (size_t i = 0; i < t.header_.size(); ++i) t.index_.emplace(t.header_[i], static_cast<int>(i));
+  t.rows_ = std::move(rows);
+  return t;
+}
+
 int CsvTable::Column(std::string_view name) const {
   auto it = index_.find(name);
   return it == index_.end() ? -1 : it->second;
@@ -95,6 +106,48 @@ std::string_view CsvTable::Get(size_t i, std::string_view name) const {
   int c = Column(name);
   if (c < 0 || i >= rows_.size() || static_cast<size_t>(c) >= rows_[i].size()) return {};
   return rows_[i][c];
+}
+
+Result<CsvOverlay> OverlayCsv(const CsvTable& base, const CsvTable& overrides, std::string_view key) {
+  if (base.Column(key) < 0) return Status::InvalidArgument(fmt::format("csv overlay: the rows have no '{}' column", key));
+  if (overrides.Column(key) < 0) {
+    return Status::InvalidArgument(fmt::format("csv overlay: the overrides have no '{}' column", key));
+  }
+  std::map<std::string, size_t, std::less<>> by_key;  // override row per key
+  for (size_t i = 0; i < overrides.num_rows(); ++i) {
+    std::string k(overrides.Get(i, key));
+    if (k.empty()) return Status::InvalidArgument(fmt::format("csv overlay: override row {} has an empty '{}'", i + 1, key));
+    if (!by_key.emplace(k, i).second) {
+      return Status::InvalidArgument(fmt::format("csv overlay: override row {} repeats {} '{}'", i + 1, key, k));
+    }
+  }
+  std::vector<std::string> header = base.header();
+  for (const std::string& col : overrides.header()) {
+    if (base.Column(col) < 0) header.push_back(col);
+  }
+  CsvOverlay out;
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(base.num_rows());
+  for (size_t i = 0; i < base.num_rows(); ++i) {
+    std::vector<std::string> row = base.row(i);
+    row.resize(header.size());
+    auto it = by_key.find(base.Get(i, key));
+    if (it != by_key.end()) {
+      ++out.rows_overridden;
+      for (size_t c = 0; c < header.size(); ++c) {
+        std::string_view v = overrides.Get(it->second, header[c]);
+        if (!v.empty()) row[c] = std::string(v);
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  std::set<std::string_view> base_keys;
+  for (size_t i = 0; i < base.num_rows(); ++i) base_keys.insert(base.Get(i, key));
+  for (const auto& entry : by_key) {
+    if (!base_keys.count(entry.first)) ++out.keys_unmatched;
+  }
+  out.table = CsvTable::FromRecords(std::move(header), std::move(rows));
+  return out;
 }
 
 std::string CsvEscape(std::string_view field) {

@@ -22,6 +22,8 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text);
 class CsvTable {
  public:
   static Result<CsvTable> Parse(std::string_view text);
+  // A table from a header and its rows (rows may be shorter than the header: missing = "").
+  static CsvTable FromRecords(std::vector<std::string> header, std::vector<std::vector<std::string>> rows);
 
   const std::vector<std::string>& header() const { return header_; }
   size_t num_rows() const { return rows_.size(); }
@@ -36,6 +38,18 @@ class CsvTable {
   std::map<std::string, int, std::less<>> index_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// `base` with the non-empty fields of `overrides` written over the base rows whose `key` field
+// equals an override row's (columns only `overrides` has are appended to the header, empty in rows
+// it does not touch). Used to supply what measured rows leave unrecorded (accuracy --recipes).
+struct CsvOverlay {
+  CsvTable table;
+  size_t rows_overridden = 0;  // base rows that matched an override row
+  size_t keys_unmatched = 0;   // override rows whose key no base row has
+};
+// InvalidArgument naming the row when either table lacks the `key` column, or an override row's key
+// is empty or repeated.
+Result<CsvOverlay> OverlayCsv(const CsvTable& base, const CsvTable& overrides, std::string_view key);
 
 // Quotes a field when it holds a comma, quote, CR or LF.
 std::string CsvEscape(std::string_view field);

@@ -84,5 +84,43 @@ TEST(CsvTest, GunzipStopsAtTheSizeLimit) {
   EXPECT_EQ(whole->size(), zeros.size());
 }
 
+TEST(CsvTest, OverlayWritesNonEmptyFieldsOverMatchingRowsAndAppendsColumns) {
+  auto base = CsvTable::Parse("id,a,b\nr1,1,2\nr2,3,4\nr3,5,\n");
+  auto over = CsvTable::Parse("id,b,extra\nr2,40,x\nr3,,y\nr9,7,z\n");
+  ASSERT_TRUE(base.ok() && over.ok());
+  auto out = OverlayCsv(*base, *over, "id");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(out->rows_overridden, 2u);
+  EXPECT_EQ(out->keys_unmatched, 1u);  // r9
+  const CsvTable& t = out->table;
+  EXPECT_EQ(t.header(), (std::vector<std::string>{"id", "a", "b", "extra"}));
+  ASSERT_EQ(t.num_rows(), 3u);
+  EXPECT_EQ(t.Get(0, "b"), "2");  // untouched row keeps its fields
+  EXPECT_EQ(t.Get(0, "extra"), "");
+  EXPECT_EQ(t.Get(1, "a"), "3");
+  EXPECT_EQ(t.Get(1, "b"), "40");  // overridden
+  EXPECT_EQ(t.Get(1, "extra"), "x");
+  EXPECT_EQ(t.Get(2, "b"), "");  // an empty override field keeps the base value
+  EXPECT_EQ(t.Get(2, "extra"), "y");
+}
+
+TEST(CsvTest, OverlayErrorsNameTheRow) {
+  auto base = CsvTable::Parse("id,a\nr1,1\n");
+  auto no_key = CsvTable::Parse("name,a\nr1,2\n");
+  auto empty_key = CsvTable::Parse("id,a\nr1,2\n,3\n");
+  auto repeated = CsvTable::Parse("id,a\nr1,2\nr1,3\n");
+  ASSERT_TRUE(base.ok() && no_key.ok() && empty_key.ok() && repeated.ok());
+  auto a = OverlayCsv(*base, *no_key, "id");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.status().message().find("overrides have no 'id' column"), std::string::npos);
+  auto b = OverlayCsv(*base, *empty_key, "id");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("override row 2 has an empty 'id'"), std::string::npos);
+  auto c = OverlayCsv(*base, *repeated, "id");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("override row 2 repeats id 'r1'"), std::string::npos);
+  EXPECT_FALSE(OverlayCsv(*no_key, *base, "id").ok());
+}
+
 }  // namespace
 }  // namespace dyprof
