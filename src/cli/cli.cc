@@ -32,15 +32,9 @@ namespace {
 Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags) {
   SpeculativeDecoding s;
   s.draft_tokens = flags.draft_tokens;
-  for (const std::string& item : Split(flags.acceptance, ',')) {
-    double v = 0;
-    const char* end = item.data() + item.size();
-    auto [ptr, ec] = std::from_chars(item.data(), end, v);
-    if (item.empty() || ec != std::errc() || ptr != end)
-      return Status::InvalidArgument("--mtp-acceptance: expected comma-separated numbers in [0, 1], found '" +
-                                     flags.acceptance + "'");
-    s.acceptance.push_back(v);
-  }
+  auto acceptance = SpeculativeDecoding::ParseAcceptance(flags.acceptance);
+  if (!acceptance.ok()) return Status::InvalidArgument("--mtp-acceptance: " + acceptance.status().message());
+  s.acceptance = *std::move(acceptance);
   if (Status st = s.Validate(); !st.ok()) return Status::InvalidArgument("--mtp-acceptance: " + st.message());
   return s;
 }

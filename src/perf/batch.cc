@@ -158,6 +158,15 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
     if (!q) return Status::Unsupported(std::string(col) + " '" + v + "' is not a format we model");
     *dst = q;
   }
+  DYPROF_ASSIGN_OR_RETURN(r.mtp_draft_tokens, IntField(t, i, "mtp_draft_tokens"));
+  if (r.mtp_draft_tokens && (*r.mtp_draft_tokens < 0 || *r.mtp_draft_tokens > 8)) {
+    return Status::InvalidArgument(fmt::format("column mtp_draft_tokens: must be 0..8 (got {})", *r.mtp_draft_tokens));
+  }
+  if (std::string v = Trim(t.Get(i, "mtp_acceptance")); !v.empty()) {
+    auto acceptance = SpeculativeDecoding::ParseAcceptance(v);
+    if (!acceptance.ok()) return Status::InvalidArgument("column mtp_acceptance: " + acceptance.status().message());
+    r.mtp_acceptance = *std::move(acceptance);
+  }
   auto conc = SiliconConcurrency(t.Get(i, "silicon_data_source"));
   // Checked before it sizes batches (a double beyond int would not convert).
   if (conc && !(*conc >= 0 && *conc <= kMaxConcurrency)) {
@@ -257,14 +266,19 @@ Result<const PerfEngine*> BatchEstimator::EngineFor(const EstimateRequest& r) {
   if (r.gemm_quant) arch.weight_quant = *r.gemm_quant;
   if (r.moe_quant && arch.IsMoe()) arch.moe_quant = *r.moe_quant;
   if (r.kv_quant) arch.kv_quant = *r.kv_quant;
+  SpeculativeDecoding speculative = options_.speculative;
+  if (r.mtp_draft_tokens) speculative.draft_tokens = *r.mtp_draft_tokens;
+  if (r.mtp_acceptance) speculative.acceptance = *r.mtp_acceptance;
   std::string key = r.model + "|" + r.system + "|" + std::string(BackendName(r.backend)) + "|" +
                     std::string(QuantName(arch.weight_quant)) + "|" + std::string(QuantName(arch.moe_quant)) + "|" +
-                    std::string(QuantName(arch.kv_quant));
+                    std::string(QuantName(arch.kv_quant)) + "|mtp" + std::to_string(speculative.draft_tokens);
+  for (double a : speculative.acceptance) key += fmt::format(",{}", a);
   auto it = engines_.find(key);
   if (it == engines_.end()) {
     auto make = [&]() -> Result<PerfEngine> {
       DYPROF_ASSIGN_OR_RETURN(SystemSpec sys, FindSystem(r.system));
       PerfOptions opts = options_;
+      opts.speculative = speculative;
       if (!perf_db_dir_.empty()) {
         auto db = PerfDb::Load(perf_db_dir_, sys.name, std::string(BackendName(r.backend)), *fs_);
         if (db.ok()) opts.perf_db = *db;

@@ -9,6 +9,9 @@
 //   disagg         missing worker counts → 1 prefill and 1 decode worker; missing decode batch →
 //                  ceil(concurrency / (decode_workers × decode_dp)); missing prefill batch → 1
 //   quant          gemm_quant_mode / moe_quant_mode override the checkpoint's formats when set
+//   speculative    optional columns beyond train.csv's: mtp_draft_tokens (0-8) and mtp_acceptance
+//                  ("0.85,0.85,..."), per row, over the command's --mtp-* flags (accuracy --recipes
+//                  supplies them for rows whose benchmark recipe ran MTP)
 #pragma once
 
 #include <functional>
@@ -47,6 +50,9 @@ struct EstimateRequest {
   bool disagg_workers_known = true;  // false: a silicon row without worker counts (defaults of 1 above)
   int max_num_tokens = 0;  // 0 → backend default
   std::optional<Quant> gemm_quant, moe_quant, kv_quant;
+  // Speculative decoding for this request; unset = the estimator's PerfOptions::speculative.
+  std::optional<int> mtp_draft_tokens;
+  std::optional<std::vector<double>> mtp_acceptance;
   // Measured values (silicon rows); NaN when absent.
   double measured_ttft_ms = 0, measured_tpot_ms = 0;
 };

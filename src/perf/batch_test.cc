@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/file_system.h"
+
 #include "perf/accuracy.h"
 
 namespace dyprof {
@@ -54,6 +56,52 @@ TEST(BatchTest, DisaggRowDerivesBatchAndWorkers) {
   EXPECT_EQ(b->disagg.prefill_workers, 2);
   EXPECT_EQ(b->disagg.decode_workers, 4);
   EXPECT_EQ(b->disagg.decode_batch, 13);  // recorded value wins
+}
+
+TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
+  // train.csv's columns plus the two optional ones accuracy --recipes supplies.
+  std::string header = std::string(kHeader);
+  header.insert(header.size() - 1, ",mtp_draft_tokens,mtp_acceptance");
+  const std::string agg = ",silicon_concurrency=4,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,fp8_block,"
+                          "fp8_block,4,8,1,1,8,1,,,,,,,,,,,,,,,300,6";
+  std::string csv = header + "plain" + agg + ",,\n" + "mtp3" + agg + ",3,\"0.85,0.85,0.85\"\n" + "off" + agg + ",0,\n" +
+                    "bad_count" + agg + ",9,\n" + "bad_rate" + agg + ",1,1.5\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto plain = RequestFromSiliconRow(*t, 0);
+  auto mtp3 = RequestFromSiliconRow(*t, 1);
+  auto off = RequestFromSiliconRow(*t, 2);
+  ASSERT_TRUE(plain.ok() && mtp3.ok() && off.ok());
+  EXPECT_FALSE(plain->mtp_draft_tokens.has_value());
+  EXPECT_EQ(mtp3->mtp_draft_tokens, 3);
+  EXPECT_EQ(mtp3->mtp_acceptance, (std::vector<double>{0.85, 0.85, 0.85}));
+  EXPECT_EQ(off->mtp_draft_tokens, 0);
+  auto bad_count = RequestFromSiliconRow(*t, 3);
+  ASSERT_FALSE(bad_count.ok());
+  EXPECT_NE(bad_count.status().message().find("mtp_draft_tokens: must be 0..8 (got 9)"), std::string::npos);
+  auto bad_rate = RequestFromSiliconRow(*t, 4);
+  ASSERT_FALSE(bad_rate.ok());
+  EXPECT_NE(bad_rate.status().message().find("mtp_acceptance: expected comma-separated numbers in [0, 1]"),
+            std::string::npos);
+
+  // A row's columns override the estimator's own setting, in both directions.
+  PosixFileSystem fs;
+  PerfOptions with_mtp;
+  with_mtp.speculative.draft_tokens = 3;
+  with_mtp.speculative.acceptance = {0.85, 0.85, 0.85};
+  BatchEstimator est_plain(&fs, PerfOptions{});
+  BatchEstimator est_mtp(&fs, with_mtp);
+  EstimateOutcome a = est_plain.Predict(*plain);
+  EstimateOutcome b = est_plain.Predict(*mtp3);
+  EstimateOutcome c = est_mtp.Predict(*plain);
+  EstimateOutcome d = est_mtp.Predict(*off);
+  ASSERT_EQ(a.status, EstimateStatus::kOk) << a.error;
+  ASSERT_EQ(b.status, EstimateStatus::kOk) << b.error;
+  ASSERT_EQ(c.status, EstimateStatus::kOk) << c.error;
+  ASSERT_EQ(d.status, EstimateStatus::kOk) << d.error;
+  EXPECT_DOUBLE_EQ(b.metrics.tpot_ms, c.metrics.tpot_ms);  // row MTP = estimator MTP
+  EXPECT_DOUBLE_EQ(d.metrics.tpot_ms, a.metrics.tpot_ms);  // row "0" switches the estimator's MTP off
+  EXPECT_LT(b.metrics.tpot_ms, 0.8 * a.metrics.tpot_ms);   // batch 4 decode is memory bound: MTP pays
 }
 
 TEST(BatchTest, BadRowsAreErrorsNotSkips) {

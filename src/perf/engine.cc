@@ -1,8 +1,10 @@
 #include "perf/engine.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
+#include "common/strings.h"
 #include "perf/fit_tables.h"
 #include "perf/perf_db.h"
 
@@ -544,6 +546,21 @@ double SpeculativeDecoding::TokensPerStep() const {
     tokens += run;
   }
   return tokens;
+}
+
+Result<std::vector<double>> SpeculativeDecoding::ParseAcceptance(std::string_view comma_separated) {
+  std::vector<double> out;
+  for (const std::string& item : Split(comma_separated, ',')) {
+    double v = 0;
+    const char* end = item.data() + item.size();
+    auto [ptr, ec] = std::from_chars(item.data(), end, v);
+    if (item.empty() || ec != std::errc() || ptr != end || !(v >= 0.0 && v <= 1.0)) {
+      return Status::InvalidArgument("expected comma-separated numbers in [0, 1], found '" +
+                                     std::string(comma_separated) + "'");
+    }
+    out.push_back(v);
+  }
+  return out;
 }
 
 Status SpeculativeDecoding::Validate() const {

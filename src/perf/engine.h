@@ -143,6 +143,8 @@ struct SpeculativeDecoding {
   double TokensPerStep() const;
   // InvalidArgument unless 0 <= draft_tokens <= 8 and every acceptance lies in [0, 1].
   Status Validate() const;
+  // "0.85,0.6" → {0.85, 0.6}. InvalidArgument unless every item is a number in [0, 1].
+  static Result<std::vector<double>> ParseAcceptance(std::string_view comma_separated);
 };
 
 struct PerfOptions {
