@@ -17,7 +17,7 @@ namespace dyprof {
 namespace {
 
 struct AccuracyFlags {
-  std::string silicon, latency_model = "hybrid", perf_db, errors_csv;
+  std::string silicon, recipes, latency_model = "hybrid", perf_db, errors_csv;
   int requests_per_user = 0, warmup_per_user = -1;
   double prefill_scale = -1, decode_scale = -1, overhead_ms = -1;
   int statistic = 0;
@@ -27,11 +27,13 @@ struct AccuracyFlags {
 
 int RunAccuracy(const AccuracyFlags& f) {
   PosixFileSystem fs;
-  auto table = LoadCsvTable(fs, f.silicon);
+  std::string recipes_summary;
+  auto table = LoadSiliconRows(fs, f.silicon, f.recipes, &recipes_summary);
   if (!table.ok()) {
     std::cerr << "error: " << table.status().message() << "\n";
     return 1;
   }
+  if (!recipes_summary.empty()) std::cerr << recipes_summary << "\n";
   auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
   if (!estimator_options.ok()) {
     std::cerr << "error: " << estimator_options.status().message() << "\n";
@@ -100,6 +102,9 @@ CommandRegistrar AccuracyCommand() {
     auto* app = parent.add_subcommand("accuracy", "Predict silicon-format rows and report error per system/backend/mode");
     auto f = std::make_shared<AccuracyFlags>();
     app->add_option("--silicon", f->silicon, "Measured rows (columns of data/silicon/train.csv)")->required();
+    app->add_option("--recipes", f->recipes,
+                    "CSV keyed by id whose non-empty fields complete or correct the rows (e.g. "
+                    "tools/silicon_recipes/inferencex_recipes.csv: worker counts, layouts, MTP)");
     app->add_option("--latency-model", f->latency_model,
                     "hybrid (default: closed form for agg, scheduler simulation for disagg), analytic/dyprof (closed form), des (scheduler simulation) or aic (AIC's composition)")
         ->capture_default_str()->check(CLI::IsMember({"hybrid", "des", "analytic", "dyprof", "aic"}));

@@ -28,7 +28,7 @@ struct SplitFlags {
 
 struct EstimateFlags {
   std::string model, system, backend = "vllm", mode = "agg", quant, kv_quant, moe_quant, backend_version;
-  std::string from_csv, out, perf_db, format = "table", latency_model = "hybrid";
+  std::string from_csv, recipes, out, perf_db, format = "table", latency_model = "hybrid";
   int requests_per_user = 0, warmup_per_user = -1;
   double arrival_rate = 0;
   double isl_spread = -1, osl_spread = -1;  // < 0: the simulation's fitted default
@@ -94,11 +94,13 @@ Json SourcesJson(const std::vector<OpTiming>& ops) {
 
 int RunBatch(const EstimateFlags& f) {
   PosixFileSystem fs;
-  auto table = LoadCsvTable(fs, f.from_csv);
+  std::string recipes_summary;
+  auto table = LoadSiliconRows(fs, f.from_csv, f.recipes, &recipes_summary);
   if (!table.ok()) {
     std::cerr << "error: " << table.status().message() << "\n";
     return 1;
   }
+  if (!recipes_summary.empty()) std::cerr << recipes_summary << "\n";
   auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
   if (!estimator_options.ok()) {
     std::cerr << "error: " << estimator_options.status().message() << "\n";
@@ -429,7 +431,11 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
     AddSpeculativeFlags(app, &f->speculative);
-    app->add_option("--from-csv", f->from_csv, "Silicon-format rows to predict (columns of data/silicon/train.csv)");
+    auto* from_csv = app->add_option("--from-csv", f->from_csv,
+                                     "Silicon-format rows to predict (columns of data/silicon/train.csv)");
+    app->add_option("--recipes", f->recipes,
+                       "With --from-csv: CSV keyed by id whose non-empty fields complete or correct the rows")
+        ->needs(from_csv);
     app->add_option("--out", f->out, "With --from-csv: PRED.csv (id,pred_ttft_ms,pred_tpot_ms,status,error); default stdout");
     return {app, [f]() { return f->from_csv.empty() ? RunSingle(*f) : RunBatch(*f); }};
   };

@@ -295,6 +295,78 @@ TEST(EstimateCliTest, FromCsvWritesOneRowPerInput) {
   std::filesystem::remove_all(dir);
 }
 
+// --recipes completes rows by id: the prediction of an overlaid row is the prediction of the row
+// with those fields written in, and a run says how many rows it completed.
+TEST(AccuracyCliTest, RecipesCompleteRowsById) {
+  std::string dir = TempDir();
+  const std::string header =
+      "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
+      "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
+      "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
+      "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
+      "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms";
+  const std::string agg = "silicon_concurrency=4,trtllm,,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,fp8_block,"
+                          "fp8_block,4,8,1,1,8,1,,,,,,,,,,,,,,,300,6";
+  const std::string disagg_recorded = "silicon_concurrency=64,trtllm,,deepseek-ai/DeepSeek-R1,gb200,fp4,disagg,1024,1024,"
+                                      "nvfp4,nvfp4,,,,,,,,,4,1,1,1,4,,,8,1,1,2,4,400,9";
+  const std::string disagg_deployed = "silicon_concurrency=64,trtllm,,deepseek-ai/DeepSeek-R1,gb200,fp4,disagg,1024,1024,"
+                                      "nvfp4,nvfp4,,,,,,,,1,1,1,4,1,4,,2,1,1,8,1,8,400,9";
+  const std::string plain_row = "q,silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg,1024,1024,,,8,2,1,1,1,1,"
+                                ",,,,,,,,,,,,,,100,10";
+  std::ofstream(dir + "/rows.csv") << header << "\n"
+                                   << "a," << agg << "\n"
+                                   << "d," << disagg_recorded << "\n"
+                                   << plain_row << "\n";
+  std::ofstream(dir + "/merged.csv") << header << ",mtp_draft_tokens,mtp_acceptance\n"
+                                     << "a," << agg << ",3,\"0.85,0.85,0.85\"\n"
+                                     << "d," << disagg_deployed << ",,\n"
+                                     << plain_row << ",,\n";
+  std::ofstream(dir + "/recipes.csv")
+      << "id,mtp_draft_tokens,mtp_acceptance,prefill_num_workers,prefill_tp_size,prefill_attention_dp_size,"
+         "prefill_moe_tp_size,prefill_moe_ep_size,decode_num_workers,decode_tp_size,decode_attention_dp_size,"
+         "decode_moe_tp_size,decode_moe_ep_size,note\n"
+         "a,3,\"0.85,0.85,0.85\",,,,,,,,,,,mtp recipe\n"
+         "d,,,1,1,4,1,4,2,1,8,1,8,dep layouts\n"
+         "gone,1,0.9,,,,,,,,,,,not in rows\n";
+  auto rows_out = [&](const std::string& args) {
+    ExecResult r = Exec(args, true);
+    EXPECT_EQ(r.rc, 0) << r.out;
+    std::ifstream f(dir + "/out.csv");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return std::pair{r.out, ss.str()};
+  };
+  auto [log_plain, plain] = rows_out("accuracy --silicon " + dir + "/rows.csv --rows-out " + dir + "/out.csv");
+  auto [log_recipes, with_recipes] = rows_out("accuracy --silicon " + dir + "/rows.csv --recipes " + dir +
+                                              "/recipes.csv --rows-out " + dir + "/out.csv");
+  auto [log_merged, merged] = rows_out("accuracy --silicon " + dir + "/merged.csv --rows-out " + dir + "/out.csv");
+  EXPECT_NE(with_recipes.find("\na,b200_sxm,trtllm,agg,ok,"), std::string::npos) << with_recipes;
+  EXPECT_NE(with_recipes.find("\nd,gb200,trtllm,disagg,ok,"), std::string::npos) << with_recipes;
+  EXPECT_EQ(with_recipes, merged);
+  EXPECT_NE(with_recipes, plain);
+  EXPECT_NE(log_recipes.find("recipes: 2 of 3 rows completed from " + dir +
+                             "/recipes.csv (1 recipe ids not among the rows)"),
+            std::string::npos)
+      << log_recipes;
+  EXPECT_EQ(log_plain.find("recipes:"), std::string::npos);
+
+  // estimate --from-csv reads them the same way.
+  ExecResult e1 = Exec("estimate --from-csv " + dir + "/rows.csv --recipes " + dir + "/recipes.csv");
+  ExecResult e2 = Exec("estimate --from-csv " + dir + "/merged.csv");
+  EXPECT_EQ(e1.rc, 0);
+  EXPECT_EQ(e1.out, e2.out);
+  ExecResult needs = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --recipes " + dir + "/recipes.csv", true);
+  EXPECT_EQ(needs.rc, 2);
+  EXPECT_NE(needs.out.find("--recipes requires --from-csv"), std::string::npos) << needs.out;
+
+  std::ofstream(dir + "/repeated.csv") << "id,mtp_draft_tokens\na,1\na,2\n";
+  ExecResult bad = Exec("accuracy --silicon " + dir + "/rows.csv --recipes " + dir + "/repeated.csv", true);
+  EXPECT_EQ(bad.rc, 1);
+  EXPECT_NE(bad.out.find(dir + "/repeated.csv: csv overlay: override row 2 repeats id 'a'"), std::string::npos)
+      << bad.out;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(AccuracyCliTest, SharedSiliconRows) {
   const std::string silicon = std::string(DYPROF_SOURCE_DIR) + "/../shared/data/silicon/train.csv";
   if (!std::filesystem::exists(silicon)) {

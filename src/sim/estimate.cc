@@ -1,5 +1,7 @@
 #include "sim/estimate.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 namespace dyprof {
@@ -56,6 +58,20 @@ Result<CsvTable> LoadCsvTable(const FileSystem& fs, const std::string& path) {
   auto table = CsvTable::Parse(*text);
   if (!table.ok()) return Status(table.status().code(), path + ": " + table.status().message());
   return table;
+}
+
+Result<CsvTable> LoadSiliconRows(const FileSystem& fs, const std::string& rows_path, const std::string& recipes_path,
+                                 std::string* summary) {
+  DYPROF_ASSIGN_OR_RETURN(CsvTable rows, LoadCsvTable(fs, rows_path));
+  if (recipes_path.empty()) return rows;
+  DYPROF_ASSIGN_OR_RETURN(CsvTable recipes, LoadCsvTable(fs, recipes_path));
+  auto overlay = OverlayCsv(rows, recipes, "id");
+  if (!overlay.ok()) return Status(overlay.status().code(), recipes_path + ": " + overlay.status().message());
+  if (summary) {
+    *summary = fmt::format("recipes: {} of {} rows completed from {} ({} recipe ids not among the rows)",
+                           overlay->rows_overridden, rows.num_rows(), recipes_path, overlay->keys_unmatched);
+  }
+  return std::move(overlay->table);
 }
 
 }  // namespace dyprof

@@ -27,4 +27,11 @@ void UseLatencyModel(BatchEstimator& estimator, const std::string& latency_model
 // Reads and parses a CSV of rows in the silicon columns; errors name the file.
 Result<CsvTable> LoadCsvTable(const FileSystem& fs, const std::string& path);
 
+// The rows of `rows_path` with the non-empty fields of `recipes_path` (a CSV keyed by `id`, in the
+// silicon columns plus mtp_draft_tokens / mtp_acceptance) written over the rows they name, for what
+// the measured rows leave unrecorded (tools/silicon_recipes/). No recipes path: the rows as read.
+// Errors name the file. `summary`, when not null, receives one line saying what was applied.
+Result<CsvTable> LoadSiliconRows(const FileSystem& fs, const std::string& rows_path, const std::string& recipes_path,
+                                 std::string* summary = nullptr);
+
 }  // namespace dyprof
