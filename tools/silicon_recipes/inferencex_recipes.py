@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Recover what the InferenceX-exported silicon rows leave unrecorded, from InferenceX's own configs.
+
+The 1,733 rows of ../shared/data/silicon/train.csv whose provenance reads
+`source_file=2026-03-25.csv` / `2026-04-06.csv` (with `wip=` and an `image=` tag) are SemiAnalysis
+InferenceX benchmark points. Their columns omit three things the latency depends on:
+
+* speculative decoding: InferenceX runs DeepSeek-R1 with and without MTP (`spec-decoding: mtp`),
+  and the row does not say which;
+* disaggregated worker counts (empty in those rows);
+* the disaggregated parallel layout: the rows record e.g. decode tp 32 with moe 8 x 4 where the
+  recipe ran "tp 32, ep 32, dp-attn" (DEP32: 32 attention-DP ranks, experts spread over 32 GPUs).
+
+InferenceX keeps every benchmark it runs in `.github/configs/nvidia-master.yaml` (image, model,
+precision, ISL/OSL, concurrencies, layouts, spec-decoding, and for multi-node runs the recipe file,
+whose name ends in `_mtpN`). This script walks that file's git history, matches each row to the
+search-space entries with the same system, model family, framework, serving mode, precision, ISL,
+OSL, concurrency, tensor-parallel size(s) and container image, and writes what all matching entries
+agree on (nothing where they disagree, e.g. a concurrency run both with and without MTP).
+
+The output is a CSV keyed by silicon row id, in the silicon columns plus mtp_draft_tokens and
+mtp_acceptance, for `dynamo-profiler accuracy --recipes` / `estimate --from-csv --recipes`.
+MTP acceptance is recorded nowhere. The rows get one conditional acceptance per draft token,
+fitted on the even-numbered MTP rows of train.csv and checked on the odd ones (README.md here):
+0.70. The DeepSeek-V3 report's 85-90 % for the MTP token, used for every draft, predicts those
+rows 21 % too fast (signed median).
+
+Usage:
+  git clone https://github.com/SemiAnalysisAI/InferenceX   # any checkout with the 2025-11..2026-04 history
+  tools/silicon_recipes/inferencex_recipes.py --inferencex InferenceX \
+      --silicon ../shared/data/silicon/train.csv --out tools/silicon_recipes/inferencex_recipes.csv
+Needs python3 with PyYAML.
+"""
+import argparse
+import csv
+import re
+import subprocess
+import sys
+
+import yaml
+
+CONFIG_PATHS = (".github/configs/nvidia-master.yaml", "configs/nvidia-master.yaml")
+SYSTEMS = ("gb300", "gb200", "b300", "b200", "h200", "h100")  # longest names first
+FRAMEWORK = {"trtllm": "trt", "sglang": "sglang", "vllm": "vllm"}
+# Single-node MTP runs set the draft count in their launch scripts, not in the config:
+# benchmarks/dsr1_fp{4,8}_{b200,h200}_trt_mtp.sh: MTP=3, or 1 with attention DP;
+# benchmarks/dsr1_fp8_b200_mtp.sh (SGLang): EAGLE with --speculative-num-steps 2.
+MTP_ACCEPTANCE = 0.70  # per draft token, fitted on the even MTP rows (README.md)
+
+
+def git(repo, *args):
+    return subprocess.run(["git", "-C", repo, *args], check=True, capture_output=True, text=True).stdout
+
+
+def config_versions(repo, since, until):
+    """Every committed version of the master config between the dates: (commit, parsed yaml)."""
+    seen = set()
+    for path in CONFIG_PATHS:
+        commits = git(repo, "log", "--format=%h", f"--since={since}", f"--until={until}", "--", path).split()
+        for c in commits:
+            try:
+                text = git(repo, "show", f"{c}:{path}")
+            except subprocess.CalledProcessError:
+                continue
+            if text in seen:
+                continue
+            seen.add(text)
+            try:
+                yield c, yaml.safe_load(text)
+            except yaml.YAMLError:
+                continue
+
+
+def entries(repo, since, until):
+    """Flattened search-space entries, deduplicated across config versions."""
+    out = {}
+    for commit, doc in config_versions(repo, since, until):
+        if not isinstance(doc, dict):
+            continue
+        for name, cfg in doc.items():
+            if not isinstance(cfg, dict) or "seq-len-configs" not in cfg:
+                continue
+            for slc in cfg["seq-len-configs"] or []:
+                for sp in slc.get("search-space") or []:
+                    pre, dec = sp.get("prefill") or {}, sp.get("decode") or {}
+                    recipe = ""
+                    for item in (pre.get("additional-settings") or []) + (dec.get("additional-settings") or []):
+                        if "CONFIG_FILE=" in str(item):
+                            recipe = str(item).split("=", 1)[1]
+                    if "conc-list" in sp:
+                        concs = frozenset(sp["conc-list"])
+                    elif "conc-start" in sp:
+                        concs = frozenset(c for c in range(sp["conc-start"], sp["conc-end"] + 1))
+                    else:
+                        continue
+                    e = dict(name=name, image=str(cfg.get("image") or "").replace("#", "/"),
+                             precision=cfg.get("precision"), isl=slc.get("isl"), osl=slc.get("osl"),
+                             spec=sp.get("spec-decoding", "none"), concs=concs, recipe=recipe,
+                             tp=sp.get("tp"), ep=sp.get("ep"), dp=bool(sp.get("dp-attn")),
+                             pw=pre.get("num-worker"), ptp=pre.get("tp"), pep=pre.get("ep"), pdp=bool(pre.get("dp-attn")),
+                             dw=dec.get("num-worker"), dtp=dec.get("tp"), dep=dec.get("ep"), ddp=bool(dec.get("dp-attn")))
+                    key = tuple(sorted((k, v if not isinstance(v, frozenset) else tuple(sorted(v))) for k, v in e.items()))
+                    out.setdefault(key, dict(e, commit=commit))
+    return list(out.values())
+
+
+def system_of(name):
+    for s in SYSTEMS:
+        if f"-{s}-" in name:
+            return s
+    return None
+
+
+def family_of(model_path):
+    p = model_path.lower()
+    for needle, prefix in (("deepseek-r1", "dsr1"), ("deepseek-v3", "dsr1"), ("kimi-k2.5", "kimik2.5"),
+                           ("minimax-m2.5", "minimaxm2.5"), ("glm-5", "glm5"), ("qwen3.5", "qwen3.5")):
+        if needle in p:
+            return prefix
+    return None
+
+
+def field(source, key):
+    m = re.search(rf"{key}=([^;]*)", source)
+    return m.group(1).strip() if m else ""
+
+
+def matches(row, e):
+    fam = family_of(row["model_path"])
+    if not fam or not e["name"].startswith(fam + "-"):
+        return False
+    if system_of(e["name"]) != row["system"].replace("_sxm", ""):
+        return False
+    parts = e["name"].split("-")
+    if FRAMEWORK[row["backend"]] not in parts[-2:]:
+        return False
+    if ("dynamo" in parts) != (row["mode"] == "disagg"):
+        return False
+    if e["precision"] != row["precision"] or e["isl"] != int(row["isl"]) or e["osl"] != int(row["osl"]):
+        return False
+    conc = field(row["silicon_data_source"], "silicon_concurrency")
+    if not conc or int(conc) not in e["concs"]:
+        return False
+    image = field(row["silicon_data_source"], "image").replace("#", "/")
+    if image and e["image"] != image:
+        return False
+    if row["mode"] == "disagg":
+        return str(e["ptp"]) == row["prefill_tp_size"] and str(e["dtp"]) == row["decode_tp_size"]
+    return str(e["tp"]) == row["tp_size"]
+
+
+def draft_tokens(e):
+    """MTP draft tokens of an entry: 0 without MTP, None when the count is not knowable."""
+    if e["spec"] != "mtp":
+        return 0
+    m = re.search(r"mtp(\d)", e["recipe"].rsplit("/", 1)[-1])
+    if m:
+        return int(m.group(1))
+    if "dynamo" not in e["name"] and e["name"].endswith("-trt-mtp"):
+        return 1 if e["dp"] else 3
+    if "dynamo" not in e["name"] and e["name"].endswith("-sglang-mtp"):
+        return 2
+    return None
+
+
+def layout(prefix, tp, ep, dp):
+    """Silicon columns of one disagg stage: GPUs = tp x attention_dp; experts over moe_tp x moe_ep."""
+    ep = ep or 1
+    if dp:
+        return {prefix + "tp_size": 1, prefix + "attention_dp_size": tp, prefix + "moe_tp_size": max(1, tp // ep),
+                prefix + "moe_ep_size": ep}
+    return {prefix + "tp_size": tp, prefix + "attention_dp_size": 1, prefix + "moe_tp_size": max(1, tp // ep),
+            prefix + "moe_ep_size": ep}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--inferencex", required=True, help="git checkout of SemiAnalysisAI/InferenceX")
+    ap.add_argument("--silicon", required=True, help="train.csv")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--since", default="2025-10-01")
+    ap.add_argument("--until", default="2026-04-30")
+    ap.add_argument("--mtp-acceptance", type=float, default=MTP_ACCEPTANCE,
+                    help="conditional acceptance written for every MTP draft token")
+    a = ap.parse_args()
+
+    ents = entries(a.inferencex, a.since, a.until)
+    cols = ["id", "mtp_draft_tokens", "mtp_acceptance", "prefill_num_workers",
+            "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
+            "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
+            "decode_moe_tp_size", "decode_moe_ep_size", "inferencex_config"]
+    out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0}
+    for row in csv.DictReader(open(a.silicon, newline="")):
+        src = row["silicon_data_source"]
+        if not (src.startswith("source_file=20") and "wip=" in src):
+            continue
+        counts["rows"] += 1
+        found = [e for e in ents if matches(row, e)]
+        if not found:
+            continue
+        counts["matched"] += 1
+        rec = {"id": row["id"]}
+        drafts = {draft_tokens(e) for e in found}
+        if len(drafts) == 1 and None not in drafts:
+            n = drafts.pop()
+            rec["mtp_draft_tokens"] = n
+            rec["mtp_acceptance"] = ",".join([f"{a.mtp_acceptance:g}"] * n)
+            counts["mtp known"] += 1
+            counts["with mtp"] += n > 0
+        if row["mode"] == "disagg":
+            lay = {(e["pw"], e["ptp"], e["pep"], e["pdp"], e["dw"], e["dtp"], e["dep"], e["ddp"]) for e in found}
+            if len(lay) == 1:
+                pw, ptp, pep, pdp, dw, dtp, dep, ddp = lay.pop()
+                if pw and dw and ptp and dtp:
+                    rec.update(prefill_num_workers=pw, decode_num_workers=dw)
+                    rec.update(layout("prefill_", ptp, pep, pdp))
+                    rec.update(layout("decode_", dtp, dep, ddp))
+                    counts["layout"] += 1
+        if len(rec) == 1:
+            continue
+        rec["inferencex_config"] = ";".join(sorted({f"{e['name']}@{e['commit']}" + (f":{e['recipe'].rsplit('/', 1)[-1]}"
+                                                                                      if e["recipe"] else "")
+                                                     for e in found}))
+        out.append(rec)
+    with open(a.out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        for rec in out:
+            w.writerow(rec)
+    print(f"{counts['rows']} InferenceX rows, {counts['matched']} matched a config entry; MTP known for "
+          f"{counts['mtp known']} ({counts['with mtp']} with MTP); disagg layout and workers for {counts['layout']}; "
+          f"{len(out)} rows written to {a.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
