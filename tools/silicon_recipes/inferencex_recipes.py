@@ -9,13 +9,14 @@ InferenceX benchmark points. Their columns omit three things the latency depends
   and the row does not say which;
 * disaggregated worker counts (empty in those rows);
 * the disaggregated parallel layout: the rows record e.g. decode tp 32 with moe 8 x 4 where the
-  recipe ran "tp 32, ep 32, dp-attn" (DEP32: 32 attention-DP ranks, experts spread over 32 GPUs).
+  recipe ran "tp 32, ep 32, dp-attn" (DEP32: 32 attention-DP ranks, experts spread over 32 GPUs);
+* and some aggregated layouts are written in other encodings (agg_layout_consistent below).
 
 InferenceX keeps every benchmark it runs in `.github/configs/nvidia-master.yaml` (image, model,
 precision, ISL/OSL, concurrencies, layouts, spec-decoding, and for multi-node runs the recipe file,
 whose name ends in `_mtpN`). This script walks that file's git history, matches each row to the
 search-space entries with the same system, model family, framework, serving mode, precision, ISL,
-OSL, concurrency, tensor-parallel size(s) and container image, and writes what all matching entries
+OSL, concurrency and container image and a compatible layout, and writes what all matching entries
 agree on (nothing where they disagree, e.g. a concurrency run both with and without MTP).
 
 The output is a CSV keyed by silicon row id, in the silicon columns plus mtp_draft_tokens and
@@ -146,7 +147,32 @@ def matches(row, e):
         return False
     if row["mode"] == "disagg":
         return str(e["ptp"]) == row["prefill_tp_size"] and str(e["dtp"]) == row["decode_tp_size"]
-    return str(e["tp"]) == row["tp_size"]
+    return agg_layout_consistent(row, e)
+
+
+def agg_layout_consistent(row, e):
+    """Whether an agg row's recorded tp / attention DP can be the entry's layout as the exports write it.
+
+    Faithful: tp = T, or with attention DP tp 1 and dp = T. The 2026-04-06 export multiplies by the
+    expert-parallel size E: tp = T x E, or dp = T x E (its "tp 16, ep 4" row at c = 16 is the
+    2026-03-25 export's "tp 4, ep 4" row, same TPOT), and both exports write vLLM's expert
+    parallelism over the TP group (tp T, ep E, no attention DP) as attention DP: tp = T, dp = E.
+    """
+    t, ep = e["tp"], e["ep"] or 1
+    if not t:
+        return False
+    return recorded_agg_layout(row) in encodings(t, ep, e["dp"])
+
+
+def recorded_agg_layout(row):
+    return int(row["tp_size"] or 1), int(row["attention_dp_size"] or 1)
+
+
+def encodings(t, ep, dp):
+    """(tp, attention dp) pairs the exports record for a layout; the faithful one first."""
+    if dp:
+        return [(1, t)] + ([(1, t * ep)] if ep > 1 else [])
+    return [(t, 1)] + ([(t * ep, 1), (t, ep)] if ep > 1 else [])
 
 
 def draft_tokens(e):
@@ -185,11 +211,12 @@ def main():
     a = ap.parse_args()
 
     ents = entries(a.inferencex, a.since, a.until)
-    cols = ["id", "mtp_draft_tokens", "mtp_acceptance", "prefill_num_workers",
+    cols = ["id", "mtp_draft_tokens", "mtp_acceptance", "batch_size", "tp_size", "attention_dp_size", "moe_tp_size",
+            "moe_ep_size", "prefill_num_workers",
             "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
             "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
             "decode_moe_tp_size", "decode_moe_ep_size", "inferencex_config"]
-    out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0}
+    out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0, "agg layout": 0}
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
         if not (src.startswith("source_file=20") and "wip=" in src):
@@ -207,6 +234,16 @@ def main():
             rec["mtp_acceptance"] = ",".join([f"{a.mtp_acceptance:g}"] * n)
             counts["mtp known"] += 1
             counts["with mtp"] += n > 0
+        if row["mode"] == "agg":
+            # Only rows recorded in one of the exports' wrong encodings are rewritten.
+            lay = {(e["tp"], e["ep"] or 1, e["dp"]) for e in found}
+            if len(lay) == 1:
+                tp, ep, dp = lay.pop()
+                if recorded_agg_layout(row) != encodings(tp, ep, dp)[0]:
+                    conc = int(field(row["silicon_data_source"], "silicon_concurrency"))
+                    rec.update(layout("", tp, ep, dp))
+                    rec["batch_size"] = -(-conc // tp) if dp else conc
+                    counts["agg layout"] += 1
         if row["mode"] == "disagg":
             lay = {(e["pw"], e["ptp"], e["pep"], e["pdp"], e["dw"], e["dtp"], e["dep"], e["ddp"]) for e in found}
             if len(lay) == 1:
@@ -228,7 +265,8 @@ def main():
         for rec in out:
             w.writerow(rec)
     print(f"{counts['rows']} InferenceX rows, {counts['matched']} matched a config entry; MTP known for "
-          f"{counts['mtp known']} ({counts['with mtp']} with MTP); disagg layout and workers for {counts['layout']}; "
+          f"{counts['mtp known']} ({counts['with mtp']} with MTP); agg layout corrected for {counts['agg layout']}; "
+          f"disagg layout and workers for {counts['layout']}; "
           f"{len(out)} rows written to {a.out}", file=sys.stderr)
 
 
