@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/file_system.h"
 #include "perf/batch.h"
@@ -19,7 +20,9 @@
 namespace dyprof::fuzz {
 
 // Bytes as `estimate --from-csv` rows (silicon columns) → RequestFromSiliconRow → the default
-// (hybrid) latency model, as `estimate --from-csv` and `accuracy` run them. Up to 8 rows per input;
+// (hybrid) latency model, as `estimate --from-csv` and `accuracy` run them. Bytes after a line
+// "--recipes--" are a recipes table (keyed by id) laid over the rows first, as `--recipes` does.
+// Up to 8 rows per input;
 // no local model directories (an empty file system: catalog ids only); simulations above 200,000
 // engine iterations are refused so that one input stays well under the fuzzer's time limit.
 inline void SiliconRowsEntry(const uint8_t* data, size_t size) {
@@ -36,8 +39,22 @@ inline void SiliconRowsEntry(const uint8_t* data, size_t size) {
     UseLatencyModel(*shared, "hybrid", options);
   }
   BatchEstimator& estimator = *shared;
-  Result<CsvTable> table = CsvTable::Parse(std::string(reinterpret_cast<const char*>(data), size));
+  std::string text(reinterpret_cast<const char*>(data), size);
+  constexpr std::string_view kRecipes = "\n--recipes--\n";
+  std::string recipes_text;
+  if (size_t at = text.find(kRecipes); at != std::string::npos) {
+    recipes_text = text.substr(at + kRecipes.size());
+    text.resize(at + 1);
+  }
+  Result<CsvTable> table = CsvTable::Parse(text);
   if (!table.ok()) return;
+  if (!recipes_text.empty()) {
+    Result<CsvTable> recipes = CsvTable::Parse(recipes_text);
+    if (!recipes.ok()) return;
+    Result<CsvOverlay> overlay = OverlayCsv(*table, *recipes, "id");
+    if (!overlay.ok()) return;
+    table = std::move(overlay->table);
+  }
   for (size_t i = 0; i < std::min<size_t>(table->num_rows(), 8); ++i) {
     Result<EstimateRequest> request = RequestFromSiliconRow(*table, i);
     if (!request.ok()) continue;
