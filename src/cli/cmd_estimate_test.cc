@@ -354,6 +354,7 @@ TEST(AccuracyCliTest, RecipesCompleteRowsById) {
   ExecResult e1 = Exec("estimate --from-csv " + dir + "/rows.csv --recipes " + dir + "/recipes.csv");
   ExecResult e2 = Exec("estimate --from-csv " + dir + "/merged.csv");
   EXPECT_EQ(e1.rc, 0);
+  EXPECT_EQ(e2.rc, 0);
   EXPECT_EQ(e1.out, e2.out);
   ExecResult needs = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --recipes " + dir + "/recipes.csv", true);
   EXPECT_EQ(needs.rc, 2);
@@ -362,8 +363,15 @@ TEST(AccuracyCliTest, RecipesCompleteRowsById) {
   std::ofstream(dir + "/repeated.csv") << "id,mtp_draft_tokens\na,1\na,2\n";
   ExecResult bad = Exec("accuracy --silicon " + dir + "/rows.csv --recipes " + dir + "/repeated.csv", true);
   EXPECT_EQ(bad.rc, 1);
-  EXPECT_NE(bad.out.find(dir + "/repeated.csv: csv overlay: override row 2 repeats id 'a'"), std::string::npos)
+  EXPECT_NE(bad.out.find(dir + "/repeated.csv: line 3: id 'a' appears twice (expected one override per row)"),
+            std::string::npos)
       << bad.out;
+  std::ofstream(dir + "/no_id.csv") << "name,isl\nx,1\n";
+  ExecResult no_id = Exec("accuracy --silicon " + dir + "/no_id.csv --recipes " + dir + "/recipes.csv", true);
+  EXPECT_EQ(no_id.rc, 1);
+  EXPECT_NE(no_id.out.find(dir + "/no_id.csv: no 'id' column (expected one to apply --recipes by row id)"),
+            std::string::npos)
+      << no_id.out;
   std::filesystem::remove_all(dir);
 }
 

@@ -1,6 +1,7 @@
 #include "perf/batch.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -158,11 +159,18 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
     if (!q) return Status::Unsupported(std::string(col) + " '" + v + "' is not a format we model");
     *dst = q;
   }
-  DYPROF_ASSIGN_OR_RETURN(r.mtp_draft_tokens, IntField(t, i, "mtp_draft_tokens"));
-  if (r.mtp_draft_tokens && (*r.mtp_draft_tokens < 0 || *r.mtp_draft_tokens > 8)) {
-    return Status::InvalidArgument(fmt::format("column mtp_draft_tokens: must be 0..8 (got {})", *r.mtp_draft_tokens));
+  if (std::string v = Trim(t.Get(i, "mtp_draft_tokens")); !v.empty()) {
+    int n = -1;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 8) {
+      return Status::InvalidArgument("column mtp_draft_tokens: expected an integer 0..8, found '" + v + "'");
+    }
+    r.mtp_draft_tokens = n;
   }
   if (std::string v = Trim(t.Get(i, "mtp_acceptance")); !v.empty()) {
+    if (r.mtp_draft_tokens == 0) {
+      return Status::InvalidArgument("column mtp_acceptance: '" + v + "' given with mtp_draft_tokens 0 (no drafts to accept)");
+    }
     auto acceptance = SpeculativeDecoding::ParseAcceptance(v);
     if (!acceptance.ok()) return Status::InvalidArgument("column mtp_acceptance: " + acceptance.status().message());
     r.mtp_acceptance = *std::move(acceptance);
@@ -272,7 +280,9 @@ Result<const PerfEngine*> BatchEstimator::EngineFor(const EstimateRequest& r) {
   std::string key = r.model + "|" + r.system + "|" + std::string(BackendName(r.backend)) + "|" +
                     std::string(QuantName(arch.weight_quant)) + "|" + std::string(QuantName(arch.moe_quant)) + "|" +
                     std::string(QuantName(arch.kv_quant)) + "|mtp" + std::to_string(speculative.draft_tokens);
-  for (double a : speculative.acceptance) key += fmt::format(",{}", a);
+  if (speculative.draft_tokens > 0) {
+    for (double a : speculative.acceptance) key += fmt::format(",{}", a);
+  }
   auto it = engines_.find(key);
   if (it == engines_.end()) {
     auto make = [&]() -> Result<PerfEngine> {

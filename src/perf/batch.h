@@ -9,9 +9,12 @@
 //   disagg         missing worker counts → 1 prefill and 1 decode worker; missing decode batch →
 //                  ceil(concurrency / (decode_workers × decode_dp)); missing prefill batch → 1
 //   quant          gemm_quant_mode / moe_quant_mode override the checkpoint's formats when set
-//   speculative    optional columns beyond train.csv's: mtp_draft_tokens (0-8) and mtp_acceptance
-//                  ("0.85,0.85,..."), per row, over the command's --mtp-* flags (accuracy --recipes
-//                  supplies them for rows whose benchmark recipe ran MTP)
+//   speculative    optional columns beyond train.csv's: mtp_draft_tokens (integer 0-8) and
+//                  mtp_acceptance ("0.7,0.7,..."), per row, over the command's --mtp-* flags
+//                  (accuracy --recipes supplies them for rows whose benchmark recipe ran MTP). Either
+//                  may be given alone: the other comes from the flag; drafts beyond the listed
+//                  acceptances are never accepted (as with the flag); acceptance with 0 drafts is an
+//                  error
 #pragma once
 
 #include <functional>

@@ -65,7 +65,8 @@ TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
   const std::string agg = ",silicon_concurrency=4,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,fp8_block,"
                           "fp8_block,4,8,1,1,8,1,,,,,,,,,,,,,,,300,6";
   std::string csv = header + "plain" + agg + ",,\n" + "mtp3" + agg + ",3,\"0.85,0.85,0.85\"\n" + "off" + agg + ",0,\n" +
-                    "bad_count" + agg + ",9,\n" + "bad_rate" + agg + ",1,1.5\n";
+                    "bad_count" + agg + ",9,\n" + "bad_rate" + agg + ",1,1.5\n" + "fraction" + agg + ",2.6,\n" +
+                    "rate_no_drafts" + agg + ",0,0.7\n" + "mtp3_low" + agg + ",3,\"0.5,0.5,0.5\"\n";
   auto t = CsvTable::Parse(csv);
   ASSERT_TRUE(t.ok()) << t.status().message();
   auto plain = RequestFromSiliconRow(*t, 0);
@@ -78,7 +79,16 @@ TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
   EXPECT_EQ(off->mtp_draft_tokens, 0);
   auto bad_count = RequestFromSiliconRow(*t, 3);
   ASSERT_FALSE(bad_count.ok());
-  EXPECT_NE(bad_count.status().message().find("mtp_draft_tokens: must be 0..8 (got 9)"), std::string::npos);
+  EXPECT_EQ(bad_count.status().message(), "column mtp_draft_tokens: expected an integer 0..8, found '9'");
+  auto fraction = RequestFromSiliconRow(*t, 5);
+  ASSERT_FALSE(fraction.ok());
+  EXPECT_EQ(fraction.status().message(), "column mtp_draft_tokens: expected an integer 0..8, found '2.6'");
+  auto rate_no_drafts = RequestFromSiliconRow(*t, 6);
+  ASSERT_FALSE(rate_no_drafts.ok());
+  EXPECT_EQ(rate_no_drafts.status().message(),
+            "column mtp_acceptance: '0.7' given with mtp_draft_tokens 0 (no drafts to accept)");
+  auto mtp3_low = RequestFromSiliconRow(*t, 7);
+  ASSERT_TRUE(mtp3_low.ok());
   auto bad_rate = RequestFromSiliconRow(*t, 4);
   ASSERT_FALSE(bad_rate.ok());
   EXPECT_NE(bad_rate.status().message().find("mtp_acceptance: expected comma-separated numbers in [0, 1]"),
@@ -102,6 +112,10 @@ TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
   EXPECT_DOUBLE_EQ(b.metrics.tpot_ms, c.metrics.tpot_ms);  // row MTP = estimator MTP
   EXPECT_DOUBLE_EQ(d.metrics.tpot_ms, a.metrics.tpot_ms);  // row "0" switches the estimator's MTP off
   EXPECT_LT(b.metrics.tpot_ms, 0.8 * a.metrics.tpot_ms);   // batch 4 decode is memory bound: MTP pays
+  // Same drafts, lower acceptance, same estimator: a different engine, fewer tokens per step.
+  EstimateOutcome low = est_plain.Predict(*mtp3_low);
+  ASSERT_EQ(low.status, EstimateStatus::kOk) << low.error;
+  EXPECT_GT(low.metrics.tpot_ms, 1.2 * b.metrics.tpot_ms);
 }
 
 TEST(BatchTest, BadRowsAreErrorsNotSkips) {

@@ -109,16 +109,18 @@ std::string_view CsvTable::Get(size_t i, std::string_view name) const {
 }
 
 Result<CsvOverlay> OverlayCsv(const CsvTable& base, const CsvTable& overrides, std::string_view key) {
-  if (base.Column(key) < 0) return Status::InvalidArgument(fmt::format("csv overlay: the rows have no '{}' column", key));
+  if (base.Column(key) < 0) return Status::InvalidArgument(fmt::format("the rows have no '{}' column", key));
   if (overrides.Column(key) < 0) {
-    return Status::InvalidArgument(fmt::format("csv overlay: the overrides have no '{}' column", key));
+    return Status::InvalidArgument(fmt::format("no '{}' column (expected the key of the rows to override)", key));
   }
   std::map<std::string, size_t, std::less<>> by_key;  // override row per key
   for (size_t i = 0; i < overrides.num_rows(); ++i) {
     std::string k(overrides.Get(i, key));
-    if (k.empty()) return Status::InvalidArgument(fmt::format("csv overlay: override row {} has an empty '{}'", i + 1, key));
+    // Line numbers of the file: the header is line 1.
+    if (k.empty()) return Status::InvalidArgument(fmt::format("line {}: empty '{}' (expected a row id)", i + 2, key));
     if (!by_key.emplace(k, i).second) {
-      return Status::InvalidArgument(fmt::format("csv overlay: override row {} repeats {} '{}'", i + 1, key, k));
+      return Status::InvalidArgument(fmt::format("line {}: {} '{}' appears twice (expected one override per row)",
+                                                 i + 2, key, k));
     }
   }
   std::vector<std::string> header = base.header();

@@ -47,8 +47,8 @@ struct CsvOverlay {
   size_t rows_overridden = 0;  // base rows that matched an override row
   size_t keys_unmatched = 0;   // override rows whose key no base row has
 };
-// InvalidArgument naming the row when either table lacks the `key` column, or an override row's key
-// is empty or repeated.
+// InvalidArgument when either table lacks the `key` column, or an override row's key is empty or
+// repeated (naming its line in the overrides file, header = line 1).
 Result<CsvOverlay> OverlayCsv(const CsvTable& base, const CsvTable& overrides, std::string_view key);
 
 // Quotes a field when it holds a comma, quote, CR or LF.

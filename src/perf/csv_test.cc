@@ -85,16 +85,20 @@ TEST(CsvTest, GunzipStopsAtTheSizeLimit) {
 }
 
 TEST(CsvTest, OverlayWritesNonEmptyFieldsOverMatchingRowsAndAppendsColumns) {
-  auto base = CsvTable::Parse("id,a,b\nr1,1,2\nr2,3,4\nr3,5,\n");
-  auto over = CsvTable::Parse("id,b,extra\nr2,40,x\nr3,,y\nr9,7,z\n");
+  // r3 is short in the rows (no b field), r4 short in the overrides (no extra field).
+  auto base = CsvTable::Parse("id,a,b\nr1,1,2\nr2,3,4\nr3,5\nr4,6,7\n");
+  auto over = CsvTable::Parse("id,b,extra\nr2,40,x\nr3,,y\nr9,7,z\nr4,70\n");
   ASSERT_TRUE(base.ok() && over.ok());
   auto out = OverlayCsv(*base, *over, "id");
   ASSERT_TRUE(out.ok()) << out.status().message();
-  EXPECT_EQ(out->rows_overridden, 2u);
+  EXPECT_EQ(out->rows_overridden, 3u);
   EXPECT_EQ(out->keys_unmatched, 1u);  // r9
   const CsvTable& t = out->table;
   EXPECT_EQ(t.header(), (std::vector<std::string>{"id", "a", "b", "extra"}));
-  ASSERT_EQ(t.num_rows(), 3u);
+  ASSERT_EQ(t.num_rows(), 4u);
+  EXPECT_EQ(t.row(2).size(), 4u);  // short rows come out full width
+  EXPECT_EQ(t.Get(3, "b"), "70");
+  EXPECT_EQ(t.Get(3, "extra"), "");
   EXPECT_EQ(t.Get(0, "b"), "2");  // untouched row keeps its fields
   EXPECT_EQ(t.Get(0, "extra"), "");
   EXPECT_EQ(t.Get(1, "a"), "3");
@@ -112,14 +116,16 @@ TEST(CsvTest, OverlayErrorsNameTheRow) {
   ASSERT_TRUE(base.ok() && no_key.ok() && empty_key.ok() && repeated.ok());
   auto a = OverlayCsv(*base, *no_key, "id");
   ASSERT_FALSE(a.ok());
-  EXPECT_NE(a.status().message().find("overrides have no 'id' column"), std::string::npos);
+  EXPECT_EQ(a.status().message(), "no 'id' column (expected the key of the rows to override)");
   auto b = OverlayCsv(*base, *empty_key, "id");
   ASSERT_FALSE(b.ok());
-  EXPECT_NE(b.status().message().find("override row 2 has an empty 'id'"), std::string::npos);
+  EXPECT_EQ(b.status().message(), "line 3: empty 'id' (expected a row id)");
   auto c = OverlayCsv(*base, *repeated, "id");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("override row 2 repeats id 'r1'"), std::string::npos);
-  EXPECT_FALSE(OverlayCsv(*no_key, *base, "id").ok());
+  EXPECT_EQ(c.status().message(), "line 3: id 'r1' appears twice (expected one override per row)");
+  auto d = OverlayCsv(*no_key, *base, "id");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "the rows have no 'id' column");
 }
 
 }  // namespace

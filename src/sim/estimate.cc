@@ -64,6 +64,9 @@ Result<CsvTable> LoadSiliconRows(const FileSystem& fs, const std::string& rows_p
                                  std::string* summary) {
   DYPROF_ASSIGN_OR_RETURN(CsvTable rows, LoadCsvTable(fs, rows_path));
   if (recipes_path.empty()) return rows;
+  if (rows.Column("id") < 0) {
+    return Status::InvalidArgument(rows_path + ": no 'id' column (expected one to apply --recipes by row id)");
+  }
   DYPROF_ASSIGN_OR_RETURN(CsvTable recipes, LoadCsvTable(fs, recipes_path));
   auto overlay = OverlayCsv(rows, recipes, "id");
   if (!overlay.ok()) return Status(overlay.status().code(), recipes_path + ": " + overlay.status().message());
