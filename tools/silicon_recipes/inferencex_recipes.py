@@ -45,7 +45,9 @@ SYSTEMS = ("gb300", "gb200", "b300", "b200", "h200", "h100")  # longest names fi
 FRAMEWORK = {"trtllm": "trt", "sglang": "sglang", "vllm": "vllm"}
 # Single-node MTP runs set the draft count in their launch scripts, not in the config:
 # benchmarks/dsr1_fp{4,8}_{b200,h200}_trt_mtp.sh: MTP=3, or 1 with attention DP;
-# benchmarks/dsr1_fp8_b200_mtp.sh (SGLang): EAGLE with --speculative-num-steps 2.
+# SGLang EAGLE --speculative-num-steps: 2 in dsr1_fp8_b{2,3}00_mtp.sh, 3 in the glm5_* and
+# qwen3.5_* scripts.
+SGLANG_EAGLE_STEPS = {"dsr1": 2, "glm5": 3, "qwen3.5": 3}
 MTP_ACCEPTANCE = 0.70  # per draft token, fitted on the even MTP rows (README.md)
 
 
@@ -58,6 +60,7 @@ def config_versions(repo, since, until):
     seen = set()
     for path in CONFIG_PATHS:
         commits = git(repo, "log", "--format=%h", f"--since={since}", f"--until={until}", "--", path).split()
+        commits += git(repo, "log", "-1", "--format=%h", f"--until={since}", "--", path).split()  # live at --since
         for c in commits:
             try:
                 text = git(repo, "show", f"{c}:{path}")
@@ -91,7 +94,7 @@ def entries(repo, since, until):
                     if "conc-list" in sp:
                         concs = frozenset(sp["conc-list"])
                     elif "conc-start" in sp:
-                        concs = frozenset(c for c in range(sp["conc-start"], sp["conc-end"] + 1))
+                        concs = frozenset(sweep(sp["conc-start"], sp["conc-end"]))
                     else:
                         continue
                     e = dict(name=name, image=str(cfg.get("image") or "").replace("#", "/"),
@@ -103,6 +106,18 @@ def entries(repo, since, until):
                     key = tuple(sorted((k, v if not isinstance(v, frozenset) else tuple(sorted(v))) for k, v in e.items()))
                     out.setdefault(key, dict(e, commit=commit))
     return list(out.values())
+
+
+def sweep(start, end, step=2):
+    """The concurrencies InferenceX runs for conc-start..conc-end (utils/matrix_logic/
+    generate_sweep_configs.py: start, x step each time, the last one capped at end)."""
+    out, conc = [], start
+    while conc <= end:
+        out.append(conc)
+        if conc == end:
+            break
+        conc = min(conc * step, end)
+    return out
 
 
 def system_of(name):
@@ -151,28 +166,30 @@ def matches(row, e):
 
 
 def agg_layout_consistent(row, e):
-    """Whether an agg row's recorded tp / attention DP can be the entry's layout as the exports write it.
-
-    Faithful: tp = T, or with attention DP tp 1 and dp = T. The 2026-04-06 export multiplies by the
-    expert-parallel size E: tp = T x E, or dp = T x E (its "tp 16, ep 4" row at c = 16 is the
-    2026-03-25 export's "tp 4, ep 4" row, same TPOT), and both exports write vLLM's expert
-    parallelism over the TP group (tp T, ep E, no attention DP) as attention DP: tp = T, dp = E.
-    """
-    t, ep = e["tp"], e["ep"] or 1
-    if not t:
+    """Whether an agg row's recorded layout can be the entry's, as the exports write layouts."""
+    if not e["tp"]:
         return False
-    return recorded_agg_layout(row) in encodings(t, ep, e["dp"])
+    return recorded_agg_layout(row) in encodings(e["tp"], e["ep"] or 1, e["dp"], row)
 
 
 def recorded_agg_layout(row):
-    return int(row["tp_size"] or 1), int(row["attention_dp_size"] or 1)
+    return int(row["tp_size"] or 1), int(row["attention_dp_size"] or 1), int(row["moe_ep_size"] or 1)
 
 
-def encodings(t, ep, dp):
-    """(tp, attention dp) pairs the exports record for a layout; the faithful one first."""
-    if dp:
-        return [(1, t)] + ([(1, t * ep)] if ep > 1 else [])
-    return [(t, 1)] + ([(t * ep, 1), (t, ep)] if ep > 1 else [])
+def encodings(t, ep, dp, row):
+    """(tp, attention dp, moe_ep) the exports record for a layout of T GPUs, EP E; faithful first.
+
+    Faithful: tp T (attention DP: tp 1, dp T), moe_ep E. The 2026-04-06 export multiplies by E:
+    tp T x E or dp T x E (its "tp 16, ep 4" row at c = 16 is the 2026-03-25 export's "tp 4, ep 4"
+    row, same TPOT), and it writes vLLM's expert parallelism over the TP group (tp T, ep E, no
+    attention DP) as attention DP: tp T, dp E, moe_ep T x E.
+    """
+    out = [(1, t, ep)] if dp else [(t, 1, ep)]
+    if ep > 1 and row["silicon_data_source"].startswith("source_file=2026-04-06"):
+        out.append((1, t * ep, ep) if dp else (t * ep, 1, ep))
+        if not dp and row["backend"] == "vllm":
+            out.append((t, ep, t * ep))
+    return out
 
 
 def draft_tokens(e):
@@ -185,7 +202,7 @@ def draft_tokens(e):
     if "dynamo" not in e["name"] and e["name"].endswith("-trt-mtp"):
         return 1 if e["dp"] else 3
     if "dynamo" not in e["name"] and e["name"].endswith("-sglang-mtp"):
-        return 2
+        return SGLANG_EAGLE_STEPS.get(e["name"].split("-", 1)[0])
     return None
 
 
@@ -239,7 +256,7 @@ def main():
             lay = {(e["tp"], e["ep"] or 1, e["dp"]) for e in found}
             if len(lay) == 1:
                 tp, ep, dp = lay.pop()
-                if recorded_agg_layout(row) != encodings(tp, ep, dp)[0]:
+                if recorded_agg_layout(row) != encodings(tp, ep, dp, row)[0]:
                     conc = int(field(row["silicon_data_source"], "silicon_concurrency"))
                     rec.update(layout("", tp, ep, dp))
                     rec["batch_size"] = -(-conc // tp) if dp else conc
