@@ -360,18 +360,16 @@ TEST(AccuracyCliTest, RecipesCompleteRowsById) {
   EXPECT_EQ(needs.rc, 2);
   EXPECT_NE(needs.out.find("--recipes requires --from-csv"), std::string::npos) << needs.out;
 
+  // A bad rows or recipes file fails the run (exit 1) with a message naming it.
+  auto expect_failure = [&](const std::string& rows, const std::string& recipes, const std::string& message) {
+    ExecResult r = Exec("accuracy --silicon " + dir + "/" + rows + " --recipes " + dir + "/" + recipes, true);
+    EXPECT_EQ(r.rc, 1) << r.out;
+    EXPECT_NE(r.out.find(dir + "/" + message), std::string::npos) << r.out;
+  };
   std::ofstream(dir + "/repeated.csv") << "id,mtp_draft_tokens\na,1\na,2\n";
-  ExecResult bad = Exec("accuracy --silicon " + dir + "/rows.csv --recipes " + dir + "/repeated.csv", true);
-  EXPECT_EQ(bad.rc, 1);
-  EXPECT_NE(bad.out.find(dir + "/repeated.csv: line 3: id 'a' appears twice (expected one override per row)"),
-            std::string::npos)
-      << bad.out;
+  expect_failure("rows.csv", "repeated.csv", "repeated.csv: line 3: id 'a' appears twice (expected one override per row)");
   std::ofstream(dir + "/no_id.csv") << "name,isl\nx,1\n";
-  ExecResult no_id = Exec("accuracy --silicon " + dir + "/no_id.csv --recipes " + dir + "/recipes.csv", true);
-  EXPECT_EQ(no_id.rc, 1);
-  EXPECT_NE(no_id.out.find(dir + "/no_id.csv: no 'id' column (expected one to apply --recipes by row id)"),
-            std::string::npos)
-      << no_id.out;
+  expect_failure("no_id.csv", "recipes.csv", "no_id.csv: no 'id' column (expected one to apply --recipes by row id)");
   std::filesystem::remove_all(dir);
 }
 

@@ -108,24 +108,19 @@ TEST(CsvTest, OverlayWritesNonEmptyFieldsOverMatchingRowsAndAppendsColumns) {
   EXPECT_EQ(t.Get(2, "extra"), "y");
 }
 
-TEST(CsvTest, OverlayErrorsNameTheRow) {
-  auto base = CsvTable::Parse("id,a\nr1,1\n");
-  auto no_key = CsvTable::Parse("name,a\nr1,2\n");
-  auto empty_key = CsvTable::Parse("id,a\nr1,2\n,3\n");
-  auto repeated = CsvTable::Parse("id,a\nr1,2\nr1,3\n");
-  ASSERT_TRUE(base.ok() && no_key.ok() && empty_key.ok() && repeated.ok());
-  auto a = OverlayCsv(*base, *no_key, "id");
-  ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.status().message(), "no 'id' column (expected the key of the rows to override)");
-  auto b = OverlayCsv(*base, *empty_key, "id");
-  ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.status().message(), "line 3: empty 'id' (expected a row id)");
-  auto c = OverlayCsv(*base, *repeated, "id");
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().message(), "line 3: id 'r1' appears twice (expected one override per row)");
-  auto d = OverlayCsv(*no_key, *base, "id");
-  ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.status().message(), "the rows have no 'id' column");
+TEST(CsvTest, OverlayErrorsNameTheLine) {
+  auto table = [](std::string_view text) {
+    auto t = CsvTable::Parse(text);
+    EXPECT_TRUE(t.ok());
+    return *std::move(t);
+  };
+  const CsvTable base = table("id,a\nr1,1\n"), no_key = table("name,a\nr1,2\n");
+  auto message = [](const Result<CsvOverlay>& r) { return r.ok() ? std::string("ok") : r.status().message(); };
+  EXPECT_EQ(message(OverlayCsv(base, no_key, "id")), "no 'id' column (expected the key of the rows to override)");
+  EXPECT_EQ(message(OverlayCsv(base, table("id,a\nr1,2\n,3\n"), "id")), "line 3: empty 'id' (expected a row id)");
+  EXPECT_EQ(message(OverlayCsv(base, table("id,a\nr1,2\nr1,3\n"), "id")),
+            "line 3: id 'r1' appears twice (expected one override per row)");
+  EXPECT_EQ(message(OverlayCsv(no_key, base, "id")), "the rows have no 'id' column");
 }
 
 }  // namespace
