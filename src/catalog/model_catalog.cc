@@ -79,8 +79,7 @@ struct QuantVariantName {
   Quant weights;
 };
 std::optional<QuantVariantName> QuantVariant(const std::string& org, std::string name) {
-  if (auto dash = name.rfind("-v"); dash != std::string::npos && dash + 2 < name.size() &&
-                                    std::all_of(name.begin() + dash + 2, name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (auto dash = name.rfind("-v"); dash != std::string::npos && IsDigits(std::string_view(name).substr(dash + 2)))
     name.resize(dash);
   struct Suffix {
     std::string_view text;

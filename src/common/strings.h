@@ -14,6 +14,8 @@ std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);
+// Non-empty and every character an ASCII digit 0-9.
+bool IsDigits(std::string_view s);
 
 // Levenshtein distance (insert, delete, substitute all cost 1).
 int EditDistance(std::string_view a, std::string_view b);

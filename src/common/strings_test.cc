@@ -31,6 +31,14 @@ TEST(Strings, FormatPyFloat) {
   EXPECT_EQ(FormatPyFloat(2.5), "2.5");
 }
 
+TEST(Strings, IsDigits) {
+  EXPECT_TRUE(IsDigits("0"));
+  EXPECT_TRUE(IsDigits("65535"));
+  EXPECT_FALSE(IsDigits(""));
+  EXPECT_FALSE(IsDigits("-1"));
+  EXPECT_FALSE(IsDigits("2a"));
+}
+
 TEST(Strings, SplitJoinTrim) {
   EXPECT_EQ(Split("a;b;;c", ';'), (std::vector<std::string>{"a", "b", "", "c"}));
   EXPECT_EQ(Join({"a", "b"}, ", "), "a, b");

@@ -7,7 +7,7 @@
 
 #include <httplib.h>
 
-#include <algorithm>
+#include "common/strings.h"
 
 namespace dyprof {
 
@@ -28,9 +28,7 @@ Result<Url> ParseUrl(const std::string& url) {
   if (colon != std::string::npos && hostport.find(']') == std::string::npos) {
     u.host = hostport.substr(0, colon);
     const std::string port = hostport.substr(colon + 1);
-    const bool digits = !port.empty() && port.size() <= 5 &&
-                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-    u.port = digits ? std::stoi(port) : 0;
+    u.port = port.size() <= 5 && IsDigits(port) ? std::stoi(port) : 0;
     if (u.port < 1 || u.port > 65535) return Status::InvalidArgument("bad port in URL (expected 1-65535): " + url);
   } else {
     u.host = hostport;
