@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
-#include <set>
 
 #include <zlib.h>
 
@@ -82,11 +82,9 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text) {
 Result<CsvTable> CsvTable::Parse(std::string_view text) {
   DYPROF_ASSIGN_OR_RETURN(auto records, ParseCsv(text));
   if (records.empty()) return Status::InvalidArgument("csv: no header row");
-  CsvTable t;
-  t.header_ = std::move(records[0]);
-  for (size_t i = 0; i < t.header_.size(); ++i) t.index_.emplace(t.header_[i], static_cast<int>(i));
-  t.rows_.assign(std::make_move_iterator(records.begin() + 1), std::make_move_iterator(records.end()));
-  return t;
+  std::vector<std::string> header = std::move(records[0]);
+  records.erase(records.begin());
+  return FromRecords(std::move(header), std::move(records));
 }
 
 CsvTable CsvTable::FromRecords(std::vector<std::string> header, std::vector<std::vector<std::string>> rows) {
@@ -128,6 +126,7 @@ Result<CsvOverlay> OverlayCsv(const CsvTable& base, const CsvTable& overrides, s
     if (base.Column(col) < 0) header.push_back(col);
   }
   CsvOverlay out;
+  std::vector<bool> used(overrides.num_rows(), false);
   std::vector<std::vector<std::string>> rows;
   rows.reserve(base.num_rows());
   for (size_t i = 0; i < base.num_rows(); ++i) {
@@ -136,6 +135,7 @@ Result<CsvOverlay> OverlayCsv(const CsvTable& base, const CsvTable& overrides, s
     auto it = by_key.find(base.Get(i, key));
     if (it != by_key.end()) {
       ++out.rows_overridden;
+      used[it->second] = true;
       for (size_t c = 0; c < header.size(); ++c) {
         std::string_view v = overrides.Get(it->second, header[c]);
         if (!v.empty()) row[c] = std::string(v);
@@ -143,11 +143,7 @@ Result<CsvOverlay> OverlayCsv(const CsvTable& base, const CsvTable& overrides, s
     }
     rows.push_back(std::move(row));
   }
-  std::set<std::string_view> base_keys;
-  for (size_t i = 0; i < base.num_rows(); ++i) base_keys.insert(base.Get(i, key));
-  for (const auto& entry : by_key) {
-    if (!base_keys.count(entry.first)) ++out.keys_unmatched;
-  }
+  out.keys_unmatched = static_cast<size_t>(std::count(used.begin(), used.end(), false));
   out.table = CsvTable::FromRecords(std::move(header), std::move(rows));
   return out;
 }

@@ -103,8 +103,7 @@ def entries(repo, since, until):
                              tp=sp.get("tp"), ep=sp.get("ep"), dp=bool(sp.get("dp-attn")),
                              pw=pre.get("num-worker"), ptp=pre.get("tp"), pep=pre.get("ep"), pdp=bool(pre.get("dp-attn")),
                              dw=dec.get("num-worker"), dtp=dec.get("tp"), dep=dec.get("ep"), ddp=bool(dec.get("dp-attn")))
-                    key = tuple(sorted((k, v if not isinstance(v, frozenset) else tuple(sorted(v))) for k, v in e.items()))
-                    out.setdefault(key, dict(e, commit=commit))
+                    out.setdefault(tuple(sorted(e.items())), dict(e, commit=commit))  # values are hashable
     return list(out.values())
 
 
