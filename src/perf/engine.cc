@@ -574,6 +574,38 @@ Status SpeculativeDecoding::Validate() const {
   return Status::Ok();
 }
 
+Status AdmissionSettings::Validate() const {
+  if (recv_interval < 1 || recv_interval > 10000)
+    return Status::InvalidArgument("admission: the receive interval must be 1..10000 iterations, got " +
+                                   std::to_string(recv_interval));
+  if (adp_balance_timeout_iters < 0 || adp_balance_timeout_iters > 100000)
+    return Status::InvalidArgument("admission: the attention-DP balance timeout must be 0..100000 iterations, got " +
+                                   std::to_string(adp_balance_timeout_iters));
+  return Status::Ok();
+}
+
+double AdmissionWaitMs(const AdmissionSettings& a, double iteration_ms, int dp, int requests_per_rank,
+                       double request_latency_ms) {
+  if (!(iteration_ms > 0)) return 0;
+  double wait = 0.5 * (a.recv_interval - 1) * iteration_ms;
+  if (a.adp_balance_timeout_iters > 0 && dp > 1 && requests_per_rank > 0 && request_latency_ms > 0) {
+    // P(cycle still open at t) = 1 − (1 − e^{−λt})^dp below the cap; E[C] = ∫S, E[C²] = 2∫tS, so the
+    // mean wait E[C²] / (2·E[C]) = ∫tS / ∫S (midpoint rule, 64 panels: well below 1 % here).
+    const double cap_ms = a.adp_balance_timeout_iters * iteration_ms;
+    const double lambda = requests_per_rank / request_latency_ms;
+    constexpr int kPanels = 64;
+    double s_sum = 0, ts_sum = 0;
+    for (int k = 0; k < kPanels; ++k) {
+      const double t = (k + 0.5) * cap_ms / kPanels;
+      const double open = 1.0 - std::pow(1.0 - std::exp(-lambda * t), dp);
+      s_sum += open;
+      ts_sum += t * open;
+    }
+    if (s_sum > 0) wait += ts_sum / s_sum;
+  }
+  return wait;
+}
+
 std::string_view PerfEngine::EfficiencySource() const {
   if (options_.perf_db) return "perf-db";
   return OpSourceName(impl_->g_gemm ? impl_->fit_src : OpSource::kRoofline);
@@ -857,10 +889,11 @@ Result<StaticResult> PerfEngine::Static(const ParallelSplit& split, int batch, i
 }
 
 Result<AggResult> PerfEngine::Aggregated(const ParallelSplit& split, int concurrency, int isl, int osl,
-                                         int max_num_tokens) const {
+                                         int max_num_tokens, const AdmissionSettings& admission) const {
   if (concurrency < 1 || isl < 1 || osl < 1) {
     return Status::InvalidArgument("aggregated: concurrency, isl and osl must be >= 1");
   }
+  DYPROF_RETURN_IF_ERROR(admission.Validate());
   const int dp = split.dp;
   const int b = (concurrency + dp - 1) / dp;  // requests per attention-DP rank
   const int budget = max_num_tokens > 0 ? max_num_tokens : tuning_.default_max_num_tokens;
@@ -884,9 +917,17 @@ Result<AggResult> PerfEngine::Aggregated(const ParallelSplit& split, int concurr
   }
   const BackendTuning& t = tuning_;
   const double tpot = t.tpot_scale * (dec.tpot_ms + t.prefill_interference * b * p1.latency_ms / osl);
-  const double ttft = t.ttft_overhead_ms + t.ttft_scale * (p1.latency_ms + t.wave_fraction * (pb_ms - p1.latency_ms));
+  double ttft = t.ttft_overhead_ms + t.ttft_scale * (p1.latency_ms + t.wave_fraction * (pb_ms - p1.latency_ms));
+  // Admission holds (not scaled: they are counted in iterations of the composed step, which the
+  // TPOT above already carries per token).
+  const double iteration_ms = tpot * options_.speculative.TokensPerStep();
+  const double wait_ms = admission.IsDefault()
+                             ? 0.0
+                             : AdmissionWaitMs(admission, iteration_ms, dp, b, ttft + tpot * (osl - 1));
+  ttft += wait_ms;
 
   AggResult r;
+  r.admission_wait_ms = wait_ms;
   r.mix_step_ms = p1.latency_ms;
   r.decode_step_ms = dec.tpot_ms;
   r.mix_steps = static_cast<int>(std::ceil(static_cast<double>(b) * isl / budget));

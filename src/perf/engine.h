@@ -101,7 +101,32 @@ struct AggResult {
   double decode_step_ms = 0;
   int mix_steps = 0;
   int decode_only_steps = 0;
+  double admission_wait_ms = 0;  // the part of TTFT spent held by AdmissionSettings
 };
+
+// Scheduler settings of a deployment that hold a new request back before its prefill, beyond the
+// token budget. The defaults are the frameworks' own defaults (no hold).
+struct AdmissionSettings {
+  // SGLang --scheduler-recv-interval N: while busy, the scheduler takes new requests from its
+  // input queue only every N-th iteration (1 = every iteration).
+  int recv_interval = 1;
+  // TensorRT-LLM attention_dp_config {enable_balance: true, timeout_iters: T} with attention DP:
+  // new context requests are held until every DP rank has one, or T iterations have passed since
+  // the last release (0 = balancing off).
+  int adp_balance_timeout_iters = 0;
+  bool IsDefault() const { return recv_interval == 1 && adp_balance_timeout_iters == 0; }
+  // InvalidArgument unless 1 <= recv_interval <= 10000 and 0 <= adp_balance_timeout_iters <= 100000.
+  Status Validate() const;
+};
+
+// Mean time a new request is held before admission under `a`, for an engine whose iterations take
+// `iteration_ms`, with `dp` attention-DP ranks each serving `requests_per_rank` closed-loop users
+// whose requests take `request_latency_ms` end to end. The receive interval costs half its extra
+// iterations; the attention-DP hold is a renewal cycle that ends when all dp ranks have an arrival
+// (independent Poisson streams) or at the timeout, and an arrival waits for its cycle's end:
+// E[C²] / (2·E[C]) with C = min(T·iteration_ms, time until every rank has an arrival).
+double AdmissionWaitMs(const AdmissionSettings& a, double iteration_ms, int dp, int requests_per_rank,
+                       double request_latency_ms);
 
 struct PrefillResult {
   double latency_ms = 0;      // one prefill of `batch` requests
@@ -181,9 +206,10 @@ class PerfEngine {
   // One static batch: TTFT = prefill of `batch` requests together; TPOT = mean decode step.
   Result<StaticResult> Static(const ParallelSplit& split, int batch, int isl, int osl) const;
   // In-flight batching at `concurrency` concurrent requests per engine (all DP ranks together).
-  // max_num_tokens <= 0: the backend's default token budget.
+  // max_num_tokens <= 0: the backend's default token budget. `admission` adds its hold to TTFT
+  // (AdmissionWaitMs at the composed iteration time); InvalidArgument when it is out of range.
   Result<AggResult> Aggregated(const ParallelSplit& split, int concurrency, int isl, int osl,
-                               int max_num_tokens = 0) const;
+                               int max_num_tokens = 0, const AdmissionSettings& admission = {}) const;
   Result<PrefillResult> Prefill(const ParallelSplit& split, int batch, int isl) const;
   // Decode worker at `batch` sequences per attention-DP rank, averaged over the OSL.
   Result<DecodeResult> Decode(const ParallelSplit& split, int batch, int isl, int osl) const;
