@@ -83,6 +83,18 @@ Result<std::optional<int>> IntField(const CsvTable& t, size_t i, const char* col
   return std::optional<int>(static_cast<int>(std::lround(d)));
 }
 
+// A column that must hold a whole number in [lo, hi] when present (no rounding: "2.6" is an error).
+Result<std::optional<int>> BoundedIntField(const CsvTable& t, size_t i, const char* col, int lo, int hi) {
+  std::string v = Trim(t.Get(i, col));
+  if (v.empty()) return std::optional<int>();
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < lo || n > hi) {
+    return Status::InvalidArgument(fmt::format("column {}: expected an integer {}..{}, found '{}'", col, lo, hi, v));
+  }
+  return std::optional<int>(n);
+}
+
 double DoubleField(const CsvTable& t, size_t i, const char* col) {
   std::string v = Trim(t.Get(i, col));
   if (v.empty()) return std::nan("");
@@ -159,14 +171,14 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
     if (!q) return Status::Unsupported(std::string(col) + " '" + v + "' is not a format we model");
     *dst = q;
   }
-  if (std::string v = Trim(t.Get(i, "mtp_draft_tokens")); !v.empty()) {
-    int n = -1;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 8) {
-      return Status::InvalidArgument("column mtp_draft_tokens: expected an integer 0..8, found '" + v + "'");
-    }
-    r.mtp_draft_tokens = n;
-  }
+  DYPROF_ASSIGN_OR_RETURN(r.mtp_draft_tokens, BoundedIntField(t, i, "mtp_draft_tokens", 0, 8));
+  // Serving settings a benchmark recipe records (all optional; absent = the framework default).
+  DYPROF_ASSIGN_OR_RETURN(auto budget, BoundedIntField(t, i, "max_num_tokens", 1, kMaxSequenceTokens));
+  if (budget) r.max_num_tokens = *budget;
+  DYPROF_ASSIGN_OR_RETURN(auto recv, BoundedIntField(t, i, "sched_recv_interval", 1, 10000));
+  if (recv) r.admission.recv_interval = *recv;
+  DYPROF_ASSIGN_OR_RETURN(auto adp, BoundedIntField(t, i, "adp_balance_timeout_iters", 0, 100000));
+  if (adp) r.admission.adp_balance_timeout_iters = *adp;
   if (std::string v = Trim(t.Get(i, "mtp_acceptance")); !v.empty()) {
     if (r.mtp_draft_tokens == 0) {
       return Status::InvalidArgument("column mtp_acceptance: '" + v + "' given with mtp_draft_tokens 0 (no drafts to accept)");
@@ -253,7 +265,7 @@ Result<Metrics> RunEstimate(const PerfEngine& engine, const EstimateRequest& r) 
     case ServingMode::kAgg: {
       DYPROF_RETURN_IF_ERROR(engine.CheckSplit(r.split));
       int conc = r.concurrency > 0 ? static_cast<int>(std::lround(r.concurrency)) : r.batch * r.split.dp;
-      DYPROF_ASSIGN_OR_RETURN(AggResult a, engine.Aggregated(r.split, std::max(conc, 1), r.isl, r.osl, r.max_num_tokens));
+      DYPROF_ASSIGN_OR_RETURN(AggResult a, engine.Aggregated(r.split, std::max(conc, 1), r.isl, r.osl, r.max_num_tokens, r.admission));
       return a.m;
     }
     case ServingMode::kDisagg: {

@@ -118,6 +118,47 @@ TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
   EXPECT_GT(low.metrics.tpot_ms, 1.2 * b.metrics.tpot_ms);
 }
 
+TEST(BatchTest, SchedulerColumnsSetBudgetAndAdmissionPerRow) {
+  std::string header = std::string(kHeader);
+  header.insert(header.size() - 1, ",max_num_tokens,sched_recv_interval,adp_balance_timeout_iters");
+  // DeepSeek-R1 on 8 attention-DP ranks with experts over 8 GPUs, 16 users per rank.
+  const std::string agg = ",silicon_concurrency=128,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,"
+                          "fp8_block,fp8_block,16,1,1,8,1,8,,,,,,,,,,,,,,,300,6";
+  std::string csv = header + "plain" + agg + ",,,\n" + "held" + agg + ",,30,60\n" + "budget" + agg + ",1088,,\n" +
+                    "bad_recv" + agg + ",,0,\n" + "bad_timeout" + agg + ",,,2.5\n" + "bad_budget" + agg + ",-5,,\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto plain = RequestFromSiliconRow(*t, 0);
+  auto held = RequestFromSiliconRow(*t, 1);
+  auto budget = RequestFromSiliconRow(*t, 2);
+  ASSERT_TRUE(plain.ok() && held.ok() && budget.ok());
+  EXPECT_TRUE(plain->admission.IsDefault());
+  EXPECT_EQ(plain->max_num_tokens, 0);
+  EXPECT_EQ(held->admission.recv_interval, 30);
+  EXPECT_EQ(held->admission.adp_balance_timeout_iters, 60);
+  EXPECT_EQ(budget->max_num_tokens, 1088);
+  for (auto [row, message] : {std::pair{3, "column sched_recv_interval: expected an integer 1..10000, found '0'"},
+                              std::pair{4, "column adp_balance_timeout_iters: expected an integer 0..100000, found '2.5'"},
+                              std::pair{5, "column max_num_tokens: expected an integer 1..16777216, found '-5'"}}) {
+    auto bad = RequestFromSiliconRow(*t, row);
+    ASSERT_FALSE(bad.ok()) << row;
+    EXPECT_EQ(bad.status().message(), message);
+  }
+  // The held row is predicted as the plain one plus the engine's hold for those settings; TPOT is
+  // untouched. A one-request budget chunks the 16 prompts of a rank into 16 steps: more TTFT.
+  PosixFileSystem fs;
+  BatchEstimator est(&fs, PerfOptions{});
+  EstimateOutcome p = est.Predict(*plain), h = est.Predict(*held), b = est.Predict(*budget);
+  ASSERT_EQ(p.status, EstimateStatus::kOk) << p.error;
+  ASSERT_EQ(h.status, EstimateStatus::kOk) << h.error;
+  ASSERT_EQ(b.status, EstimateStatus::kOk) << b.error;
+  EXPECT_DOUBLE_EQ(h.metrics.tpot_ms, p.metrics.tpot_ms);
+  const double hold = AdmissionWaitMs(held->admission, p.metrics.tpot_ms, 8, 16, p.metrics.request_latency_ms);
+  EXPECT_NEAR(h.metrics.ttft_ms, p.metrics.ttft_ms + hold, 1e-6);
+  EXPECT_GT(hold, 14.5 * p.metrics.tpot_ms);
+  EXPECT_GT(b.metrics.ttft_ms, p.metrics.ttft_ms);
+}
+
 TEST(BatchTest, BadRowsAreErrorsNotSkips) {
   std::string csv = std::string(kHeader) + "r4,,vllm,,m,h200_sxm,,agg,abc,10,,,1,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n" +
                     "r5,,vllm,,m,h200_sxm,,weird,10,10,,,1,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n";
