@@ -49,6 +49,16 @@ FRAMEWORK = {"trtllm": "trt", "sglang": "sglang", "vllm": "vllm"}
 # qwen3.5_* scripts.
 SGLANG_EAGLE_STEPS = {"dsr1": 2, "glm5": 3, "qwen3.5": 3}
 MTP_ACCEPTANCE = 0.70  # per draft token, fitted on the even MTP rows (README.md)
+# Single-node launch scripts (runners/launch_*.sh): benchmarks/single_node/ since 2026-02-19,
+# benchmarks/ before; name = <model prefix>_<precision>_<runner>[_trt][_mtp].sh.
+SCRIPT_DIRS = ("benchmarks/single_node", "benchmarks")
+# The scheduler settings read from those scripts, only in these exact shapes (anything else: unset).
+RECV_LITERAL = re.compile(r"--scheduler-recv-interval[ =](\d+)")
+RECV_BY_CONC = re.compile(r"if \[\[ \$CONC -ge (\d+) \]\]; then\s+SCHEDULER_RECV_INTERVAL=(\d+)\s+"
+                          r"else\s+SCHEDULER_RECV_INTERVAL=(\d+)\s+fi")
+RECV_BY_TP = re.compile(r"if \[\[ \$TP -eq (\d+) \]\]; then\n(.*?)\n(?=elif|else|fi)", re.S)
+ADP_BALANCE = re.compile(r'if \[\[ "\$DP_ATTENTION" == "true" \]\]; then\s+cat << EOF >> \$EXTRA_CONFIG_FILE\s+'
+                         r"attention_dp_config:(.*?)\nEOF", re.S)
 
 
 def git(repo, *args):
@@ -205,6 +215,52 @@ def draft_tokens(e):
     return None
 
 
+def launch_script(repo, e, cache):
+    """Text of the single-node launch script an agg entry ran, at the entry's config commit ('' if none)."""
+    if "dynamo" in e["name"] or not e["precision"]:
+        return ""
+    parts = e["name"].split("-")
+    runner = system_of(e["name"])
+    name = f"{parts[0]}_{e['precision']}_{runner}{'_trt' if 'trt' in parts else ''}{'_mtp' if e['spec'] == 'mtp' else ''}.sh"
+    for d in SCRIPT_DIRS:
+        key = (e["commit"], f"{d}/{name}")
+        if key not in cache:
+            try:
+                cache[key] = git(repo, "show", f"{e['commit']}:{d}/{name}")
+            except subprocess.CalledProcessError:
+                cache[key] = ""
+        if cache[key]:
+            return cache[key]
+    return ""
+
+
+def scheduler_settings(script, e, conc):
+    """{column: value} of the admission settings a launch script sets for this entry and concurrency:
+    SGLang --scheduler-recv-interval (literal, by CONC, or per TP branch) and TensorRT-LLM
+    attention_dp_config enable_balance/timeout_iters when the entry runs attention DP. A setting
+    the script passes in a shape not recognised here is None (unknown)."""
+    out = {}
+    if "sglang.launch_server" in script and "--scheduler-recv-interval" in script:
+        lit = RECV_LITERAL.search(script)
+        value = int(lit.group(1)) if lit else None
+        for tp, body in RECV_BY_TP.findall(script):
+            m = re.search(r"SCHEDULER_RECV_INTERVAL=(\d+)", body)
+            if int(tp) == e["tp"] and m and "$CONC" not in body:
+                value = int(m.group(1))
+        if value is None:
+            rule = RECV_BY_CONC.search(script)
+            if rule:
+                threshold, high, low = map(int, rule.groups())
+                value = high if conc >= threshold else low
+        out["sched_recv_interval"] = value
+    if "trtllm-serve" in script and e["dp"]:
+        m = ADP_BALANCE.search(script)
+        timeout = re.search(r"timeout_iters:\s*(\d+)", m.group(1)) if m else None
+        balance = m is not None and re.search(r"enable_balance:\s*true", m.group(1)) is not None
+        out["adp_balance_timeout_iters"] = int(timeout.group(1)) if (balance and timeout) else None
+    return out
+
+
 def layout(prefix, tp, ep, dp):
     """Silicon columns of one disagg stage: GPUs = tp x attention_dp; experts over moe_tp x moe_ep."""
     ep = ep or 1
@@ -231,8 +287,11 @@ def main():
             "moe_ep_size", "prefill_num_workers",
             "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
             "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
-            "decode_moe_tp_size", "decode_moe_ep_size", "inferencex_config"]
-    out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0, "agg layout": 0}
+            "decode_moe_tp_size", "decode_moe_ep_size", "sched_recv_interval", "adp_balance_timeout_iters",
+            "inferencex_config"]
+    out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0, "agg layout": 0,
+                       "recv interval": 0, "adp balance": 0}
+    scripts = {}
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
         if not (src.startswith("source_file=20") and "wip=" in src):
@@ -260,6 +319,14 @@ def main():
                     rec.update(layout("", tp, ep, dp))
                     rec["batch_size"] = -(-conc // tp) if dp else conc
                     counts["agg layout"] += 1
+            # Scheduler settings from the launch scripts, where every matching entry's script agrees.
+            conc = int(field(row["silicon_data_source"], "silicon_concurrency"))
+            settings = [scheduler_settings(launch_script(a.inferencex, e, scripts), e, conc) for e in found]
+            for col, label in (("sched_recv_interval", "recv interval"), ("adp_balance_timeout_iters", "adp balance")):
+                values = {st.get(col) for st in settings}
+                if len(values) == 1 and None not in values:
+                    rec[col] = values.pop()
+                    counts[label] += 1
         if row["mode"] == "disagg":
             lay = {(e["pw"], e["ptp"], e["pep"], e["pdp"], e["dw"], e["dtp"], e["dep"], e["ddp"]) for e in found}
             if len(lay) == 1:
@@ -282,7 +349,8 @@ def main():
             w.writerow(rec)
     print(f"{counts['rows']} InferenceX rows, {counts['matched']} matched a config entry; MTP known for "
           f"{counts['mtp known']} ({counts['with mtp']} with MTP); agg layout corrected for {counts['agg layout']}; "
-          f"disagg layout and workers for {counts['layout']}; "
+          f"disagg layout and workers for {counts['layout']}; scheduler receive interval for "
+          f"{counts['recv interval']}, attention-DP balance timeout for {counts['adp balance']}; "
           f"{len(out)} rows written to {a.out}", file=sys.stderr)
 
 
