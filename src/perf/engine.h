@@ -53,7 +53,7 @@ struct BackendTuning {
   double tpot_scale = 1.0;             // agg/disagg TPOT multiplier on the modelled decode step
   double prefill_interference = 0.9;   // share of the amortised prefill work (b·prefill/OSL) in TPOT; For() sets it per backend
   double ttft_scale = 1.0;             // multiplier on the prefill part of TTFT
-  double wave_fraction = 0.15;         // share of the other requests' prefill a request waits for
+  double wave_fraction = 0.10;         // share of the other requests' prefill a request waits for
   bool cuda_graph_decode = true;
   static BackendTuning For(Backend b);
   static BackendTuning Aic();  // all zero: AIC's composition carries its own constants

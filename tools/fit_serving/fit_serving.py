@@ -4,6 +4,7 @@
 The engine's aggregated (in-flight batching) composition is
     TPOT = tpot_scale[be] * (decode_step(b) + prefill_interference * b * prefill(1) / OSL)
     TTFT = ttft_overhead[be] + ttft_scale[be] * (prefill(1) + wave_fraction * (prefill(b) - prefill(1)))
+           + admission hold (rows whose recipe records scheduler settings; not fitted)
 The op-level parts (decode_step, prefill(1), prefill(b)) come from the binary itself: every agg row is
 re-run as `static` at its batch (decode step, prefill(b)) and at batch 1 (prefill(1)).  The constants
 are then chosen by grid search minimising the median absolute % error over ALL agg rows of a backend
@@ -13,6 +14,11 @@ backends (a per-backend wave fraction scored worse in the 2-fold check).
 
     /usr/bin/python3 tools/fit_serving/fit_serving.py [--binary build-perf/dynamo-profiler]
                      [--silicon ../shared/data/silicon/train.csv]
+                     [--recipes tools/silicon_recipes/inferencex_recipes.csv]
+
+--recipes lays the keyed recipe fields over the rows first (as `accuracy --recipes` does); the
+admission hold of each row is the binary's own: its agg TTFT with the scheduler-setting columns
+minus its agg TTFT without them.
 
 Prints the best constants; copy them into BackendTuning::For.  The static runs include the current
 ttft_overhead, which is subtracted here (OV below must match the values in the binary).
@@ -26,20 +32,40 @@ import tempfile
 
 import numpy as np
 
-OV = {"vllm": 80.0, "sglang": 250.0, "trtllm": 160.0}  # ttft_overhead_ms in the binary
+OV = {"vllm": 80.0, "sglang": 160.0, "trtllm": 160.0}  # ttft_overhead_ms in the binary
 
 
-def run_static(binary, silicon, batch1, tmp):
+ADMISSION_COLUMNS = ("sched_recv_interval", "adp_balance_timeout_iters")
+
+
+def load_rows(silicon, recipes):
+    """The silicon rows, with the non-empty fields of the recipes CSV (keyed by id) laid over them."""
     rows = list(csv.DictReader(open(silicon)))
+    cols = list(rows[0].keys())
+    if recipes:
+        over = {r["id"]: r for r in csv.DictReader(open(recipes))}
+        for r in rows:
+            for k, v in over.get(r["id"], {}).items():
+                if v != "" and k != "id":
+                    r[k] = v
+                    if k not in cols:
+                        cols.append(k)
+    return rows, cols
+
+
+def run_agg_rows(binary, rows, cols, tmp, mode, batch1=False, admission=True):
+    """Predictions for the agg rows re-run in `mode` (static: at their batch, or at batch 1)."""
     path = os.path.join(tmp, "in.csv")
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w = csv.DictWriter(f, fieldnames=cols, restval="")
         w.writeheader()
         for r in rows:
             if r["mode"] == "agg":
-                r = dict(r, mode="static")
+                r = dict(r, mode=mode)
                 if batch1:
                     r["batch_size"] = "1"
+                if not admission:
+                    r.update({c: "" for c in ADMISSION_COLUMNS if c in r})
                 w.writerow(r)
     out = os.path.join(tmp, "out.csv")
     subprocess.run([binary, "accuracy", "--silicon", path, "--rows-out", out], check=True, stdout=subprocess.DEVNULL)
@@ -52,20 +78,25 @@ def main():
     repo = os.path.normpath(os.path.join(here, "..", ".."))
     ap.add_argument("--binary", default=os.path.join(repo, "build-perf", "dynamo-profiler"))
     ap.add_argument("--silicon", default=os.path.join(repo, "..", "shared", "data", "silicon", "train.csv"))
+    ap.add_argument("--recipes", default="", help="keyed CSV laid over the rows (accuracy --recipes)")
     a = ap.parse_args()
-    src = {r["id"]: r for r in csv.DictReader(open(a.silicon))}
+    rows, cols = load_rows(a.silicon, a.recipes)
+    src = {r["id"]: r for r in rows}
     with tempfile.TemporaryDirectory() as tmp:
-        sb = run_static(a.binary, a.silicon, False, tmp)
-        s1 = run_static(a.binary, a.silicon, True, tmp)
+        sb = run_agg_rows(a.binary, rows, cols, tmp, "static")
+        s1 = run_agg_rows(a.binary, rows, cols, tmp, "static", batch1=True)
+        held = run_agg_rows(a.binary, rows, cols, tmp, "agg")
+        free = run_agg_rows(a.binary, rows, cols, tmp, "agg", admission=False)
     data = []
     for i, r in sb.items():
-        if i not in s1:
+        if i not in s1 or i not in held or i not in free:
             continue
         s = src[i]
         be = s["backend"]
         data.append((be, int(s["batch_size"] or 1), int(s["isl"]), int(s["osl"]), float(r["meas_ttft_ms"]),
                      float(s1[i]["pred_ttft_ms"]) - OV[be], float(r["pred_ttft_ms"]) - OV[be],
-                     float(r["pred_tpot_ms"]), float(r["meas_tpot_ms"])))
+                     float(r["pred_tpot_ms"]), float(r["meas_tpot_ms"]),
+                     float(held[i]["pred_ttft_ms"]) - float(free[i]["pred_ttft_ms"])))
     print(f"{len(data)} agg rows")
     bes = ["vllm", "sglang", "trtllm"]
     alphas = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2]
@@ -100,8 +131,11 @@ def main():
     print(f"per backend (tpot_scale, prefill_interference) {prm}  TPOT mdape {100 * st.median(tot):.1f}% "
           f"(2-fold {100 * st.median(cv):.1f}%)")
 
+    print(f"{sum(d[9] > 0 for d in data)} rows with an admission hold (median "
+          f"{st.median([d[9] for d in data if d[9] > 0] or [0]):.0f} ms)")
+
     def ttft_errs(sub, o, k, g):
-        return [abs((o + k * (d[5] + g * (d[6] - d[5]))) / d[4] - 1) for d in sub]
+        return [abs((o + k * (d[5] + g * (d[6] - d[5])) + d[9]) / d[4] - 1) for d in sub]
 
     def fit_ttft(sub, g):  # -> (mdape, ttft_overhead, ttft_scale)
         return min((st.median(ttft_errs(sub, o, k, g)), o, k)
