@@ -53,7 +53,7 @@ struct EstimateRequest {
   bool disagg_workers_known = true;  // false: a silicon row without worker counts (defaults of 1 above)
   int max_num_tokens = 0;  // 0 → backend default (silicon column max_num_tokens)
   // Admission holds of the deployment's scheduler (agg; silicon columns sched_recv_interval and
-  // adp_balance_timeout_iters). The scheduler simulation does not model them yet.
+  // adp_balance_timeout_iters): the closed form adds their mean, the simulation runs them.
   AdmissionSettings admission;
   std::optional<Quant> gemm_quant, moe_quant, kv_quant;
   // Speculative decoding for this request; unset = the estimator's PerfOptions::speculative.

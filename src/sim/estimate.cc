@@ -18,8 +18,10 @@ Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& 
     case ServingMode::kAgg: {
       DYPROF_RETURN_IF_ERROR(engine.CheckSplit(r.split));
       int conc = r.concurrency > 0 ? static_cast<int>(std::lround(r.concurrency)) : r.batch * r.split.dp;
-      DYPROF_ASSIGN_OR_RETURN(SimResult s,
-                              SimulateAgg(engine, r.split, std::max(conc, 1), r.isl, r.osl, r.max_num_tokens, options));
+      SimOptions agg_options = options;
+      agg_options.admission = r.admission;
+      DYPROF_ASSIGN_OR_RETURN(
+          SimResult s, SimulateAgg(engine, r.split, std::max(conc, 1), r.isl, r.osl, r.max_num_tokens, agg_options));
       if (sim) *sim = s;
       return s.ToMetrics(r.osl, r.split.NumGpus(), Median(engine, options));
     }

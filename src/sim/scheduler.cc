@@ -148,23 +148,21 @@ class Engine {
   int Load() const { return load_; }
 
   void Submit(int q) {
-    int best = 0;
-    size_t best_load = SIZE_MAX;
-    for (size_t i = 0; i < ranks_.size(); ++i) {
-      size_t l = ranks_[i].waiting.size() + ranks_[i].running.size();
-      if (l < best_load) {
-        best_load = l;
-        best = static_cast<int>(i);
-      }
-    }
-    R(q).rank = best;
-    ranks_[best].waiting.push_back(q);
     ++load_;
+    if (c_.recv_interval > 1 && Busy()) {
+      inbox_.push_back(q);  // taken at the next polling iteration
+      return;
+    }
+    TakeInbox();  // an idle scheduler polls at once, earlier arrivals first
+    Place(q);
   }
 
   // Runs one iteration (or a fast-forwarded run of decode-only iterations ending at the first
   // boundary at or after `horizon`) starting at `now`. Returns the end time.
   double Step(double now, double horizon, StepOut* out) {
+    if (iter_ % c_.recv_interval == 0 || !Busy()) TakeInbox();
+    hold_contexts_ = AdpHold();
+    // A run never starts with a context waiting (FastForward refuses), so a hold cannot be skipped.
     if (c_.fast_forward && !prefill_only_) {
       double end = FastForward(now, horizon, out);
       if (end >= 0) return end;
@@ -185,12 +183,62 @@ class Engine {
     if (sh_->trace) sh_->trace->steps.push_back({id_, now, dur, 1, ranks_[0].batch});
     sh_->itl.Add(dur, decode_total);
     ++sh_->steps;
+    ++iter_;
     for (auto& rk : ranks_) Apply(rk, now, end, out);
     Track();
     return end;
   }
 
  private:
+  // Whether any rank holds a request (running or waiting); the inbox does not count.
+  bool Busy() const {
+    for (const auto& rk : ranks_) {
+      if (!rk.waiting.empty() || !rk.running.empty()) return true;
+    }
+    return false;
+  }
+
+  // TensorRT-LLM's attention-DP balance for this iteration (EngineConfig): true = hold new contexts.
+  bool AdpHold() {
+    if (c_.adp_balance_timeout_iters <= 0 || ranks_.size() < 2) return false;
+    bool all_contexts = true, all_running = true;
+    for (const auto& rk : ranks_) {
+      bool context = false;
+      for (int q : rk.waiting) context = context || !R(q).prefilled;
+      all_contexts = all_contexts && context && static_cast<int>(rk.running.size()) < c_.max_num_seqs;
+      all_running = all_running && !rk.running.empty();
+    }
+    adp_all_running_ = all_running;
+    if (all_contexts) {
+      adp_waited_ = 0;
+      return false;
+    }
+    if (++adp_waited_ >= c_.adp_balance_timeout_iters || !all_running) {
+      adp_waited_ = 0;
+      return false;
+    }
+    return true;
+  }
+
+  void TakeInbox() {
+    for (int q : inbox_) Place(q);
+    inbox_.clear();
+  }
+
+  void Place(int q) {
+    int best = 0;
+    size_t best_load = SIZE_MAX;
+    for (size_t i = 0; i < ranks_.size(); ++i) {
+      size_t l = ranks_[i].waiting.size() + ranks_[i].running.size();
+      if (l < best_load) {
+        best_load = l;
+        best = static_cast<int>(i);
+      }
+    }
+    R(q).rank = best;
+    ranks_[best].waiting.push_back(q);
+  }
+
   struct Item {
     int req;
     int tokens;  // prompt tokens this step; 0 = decode
@@ -307,6 +355,7 @@ class Engine {
         budget -= 1;
         continue;
       }
+      if (hold_contexts_) break;  // attention-DP balance: contexts wait (AdpHold)
       const int rest = r.prompt - r.ctx;
       int n = std::min(rest, budget);
       if (trt && rest > n && rest <= c_.max_num_tokens) break;  // whole context must fit the budget
@@ -443,6 +492,7 @@ class Engine {
         k_max = std::min<int64_t>(k_max, per_seq * c_.block_size);
       }
     }
+    if (!inbox_.empty()) k_max = std::min<int64_t>(k_max, c_.recv_interval - iter_ % c_.recv_interval);
     if (total == 0 || k_max < 2) return -1;
     // Mean KV length per rank after the first step's write; grows by one per step.
     std::vector<double> base(ranks_.size(), 0);
@@ -489,6 +539,12 @@ class Engine {
       }
     }
     sh_->steps += k;
+    iter_ += k;
+    // The balance counter of the run's other k − 1 iterations: every rank kept its running
+    // requests and none had a context, so it counts up and restarts at the timeout (AdpHold).
+    if (c_.adp_balance_timeout_iters > 0 && adp_all_running_) {
+      adp_waited_ = static_cast<int>((adp_waited_ + k - 1) % c_.adp_balance_timeout_iters);
+    }
     for (auto& rk : ranks_) {
       bool removed = false;
       for (int q : rk.running) {
@@ -522,12 +578,20 @@ class Engine {
   int id_;
   bool prefill_only_;
   std::vector<Rank> ranks_;
-  int load_ = 0;  // requests waiting or running on this engine
+  int load_ = 0;  // requests in the inbox, waiting or running on this engine
+  std::deque<int> inbox_;      // submitted, not yet taken by the scheduler (recv_interval)
+  int64_t iter_ = 0;           // iterations run
+  int adp_waited_ = 0;         // consecutive iterations the attention-DP balance has held contexts
+  bool hold_contexts_ = false;  // this iteration's AdpHold()
+  bool adp_all_running_ = false;  // whether every rank had running requests at that check
 };
 
 Status Validate(const EngineConfig& c) {
-  if (c.ranks < 1 || c.max_num_tokens < 1 || c.max_num_seqs < 1 || c.block_size < 1 || c.kv_blocks < 0) {
-    return Status::InvalidArgument("sim: ranks, max_num_tokens, max_num_seqs and block_size must be >= 1");
+  if (c.ranks < 1 || c.max_num_tokens < 1 || c.max_num_seqs < 1 || c.block_size < 1 || c.kv_blocks < 0 ||
+      c.recv_interval < 1 || c.adp_balance_timeout_iters < 0) {
+    return Status::InvalidArgument(
+        "sim: ranks, max_num_tokens, max_num_seqs, block_size and recv_interval must be >= 1, "
+        "adp_balance_timeout_iters >= 0");
   }
   return Status::Ok();
 }

@@ -53,6 +53,13 @@ struct EngineConfig {
   int block_size = 16;         // tokens per KV block
   double reserve_ratio = 0.3;  // kSglang admission reserve (share of remaining output tokens)
   bool fast_forward = true;    // collapse runs of decode-only steps (exact; off only for tests)
+  // Admission holds (perf/engine.h AdmissionSettings). recv_interval N: while any rank has work, a
+  // new request enters the ranks only at iterations whose index is a multiple of N (an idle engine
+  // takes it at once). adp_balance_timeout_iters T > 0 with ranks > 1: a waiting context is not
+  // admitted while some rank has none and every rank has running requests, except on the T-th such
+  // iteration in a row (the counter restarts at every release).
+  int recv_interval = 1;
+  int adp_balance_timeout_iters = 0;
 };
 
 // The benchmark client. Closed loop (rate_rps == 0): `users` users each send warmup_per_user +

@@ -124,6 +124,77 @@ TEST(SchedulerTest, FastForwardIsExact) {
   }
 }
 
+std::vector<std::string> Shapes(const SimTrace& t) {
+  std::vector<std::string> out;
+  for (const auto& s : t.steps) out.push_back(Shape(s));
+  return out;
+}
+
+TEST(SchedulerTest, ReceiveIntervalTakesNewRequestsEveryNthIteration) {
+  // vLLM, budget 100, two users of two requests (isl 100, osl 2). A finishes at the end of step 1
+  // while B is still in its prompt: with N = 1 its next request A2 starts in step 2; with N = 4 it
+  // waits in the inbox until B's end (step 3) leaves the engine idle, which takes it at once, ahead
+  // of B2.
+  FakeCost c1, c4;
+  SimTrace t1, t4;
+  EngineConfig every = Cfg(SchedPolicy::kVllm, 100);
+  EngineConfig fourth = every;
+  fourth.recv_interval = 4;
+  auto r1 = SimulateEngine(every, c1, Closed(2, 2, 100, 2), &t1);
+  auto r4 = SimulateEngine(fourth, c4, Closed(2, 2, 100, 2), &t4);
+  ASSERT_TRUE(r1.ok() && r4.ok());
+  EXPECT_EQ(Shapes(t1), (std::vector<std::string>{"p1:100/d0", "p1:99/d1", "p2:100/d0", "p1:1/d1", "p1:99/d1",
+                                                  "p1:1/d0", "p0:0/d1"}));
+  EXPECT_EQ(Shapes(t4), (std::vector<std::string>{"p1:100/d0", "p1:99/d1", "p1:1/d0", "p0:0/d1", "p1:100/d0",
+                                                  "p1:99/d1", "p1:1/d0", "p0:0/d1"}));
+  EXPECT_GT(r4->ttft_ms.mean, r1->ttft_ms.mean);
+  EXPECT_EQ(r4->tokens_out, r1->tokens_out);
+}
+
+TEST(SchedulerTest, AttentionDpBalanceHoldsContextsUntilEveryRankHasOneOrTheTimeout) {
+  // TRT-LLM on 2 ranks, budget 150, three users (A, C on rank 0, B on rank 1), isl 100, osl 3.
+  // Step 1: rank 0 has C waiting, rank 1 nothing, both ranks decode: the balance holds C until the
+  // T-th such iteration (T = 2: step 2) or until a rank runs dry (T = 3: step 3, after A and B end).
+  std::vector<std::vector<std::string>> want = {
+      {"p1:100/d0", "p1:100/d1", "p0:0/d2", "p0:0/d1"},                          // T = 0: off
+      {"p1:100/d0", "p0:0/d1", "p1:100/d1", "p0:0/d1", "p0:0/d1"},               // T = 2
+      {"p1:100/d0", "p0:0/d1", "p0:0/d1", "p1:100/d0", "p0:0/d1", "p0:0/d1"}};   // T = 3
+  std::vector<double> ttft;
+  for (int i = 0; i < 3; ++i) {
+    FakeCost cost;
+    SimTrace trace;
+    EngineConfig c = Cfg(SchedPolicy::kTrtllm, 150);
+    c.ranks = 2;
+    c.adp_balance_timeout_iters = std::vector<int>{0, 2, 3}[i];
+    auto r = SimulateEngine(c, cost, Closed(3, 1, 100, 3), &trace);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(Shapes(trace), want[i]) << "T index " << i;
+    ttft.push_back(r->ttft_ms.mean);
+  }
+  EXPECT_LT(ttft[0], ttft[1]);
+  EXPECT_LT(ttft[1], ttft[2]);
+}
+
+TEST(SchedulerTest, FastForwardIsExactWithAdmissionHolds) {
+  for (SchedPolicy p : {SchedPolicy::kSglang, SchedPolicy::kTrtllm}) {
+    FakeCost a, b;
+    Workload w = Closed(9, 4, 300, 60);
+    w.osl_spread = 0.3;  // users drift apart, so requests arrive while the engine is busy
+    EngineConfig slow_c = Cfg(p, 1024, 0, false), fast_c = Cfg(p, 1024, 0, true);
+    for (EngineConfig* c : {&slow_c, &fast_c}) {
+      c->ranks = 3;
+      c->recv_interval = 7;
+      c->adp_balance_timeout_iters = p == SchedPolicy::kTrtllm ? 5 : 0;
+    }
+    auto slow = SimulateEngine(slow_c, a, w);
+    auto fast = SimulateEngine(fast_c, b, w);
+    ASSERT_TRUE(slow.ok() && fast.ok());
+    EXPECT_NEAR(slow->ttft_ms.mean, fast->ttft_ms.mean, 1e-6) << SchedPolicyName(p);
+    EXPECT_NEAR(slow->e2e_ms.p99, fast->e2e_ms.p99, 1e-6);
+    EXPECT_EQ(slow->steps, fast->steps);
+  }
+}
+
 TEST(SchedulerTest, ConservationAndLittlesLaw) {
   for (SchedPolicy p : {SchedPolicy::kVllm, SchedPolicy::kSglang, SchedPolicy::kTrtllm}) {
     FakeCost cost;
@@ -205,6 +276,12 @@ TEST(SchedulerTest, RejectsBadInput) {
   EXPECT_FALSE(SimulateEngine(Cfg(SchedPolicy::kVllm, 64), cost, Closed(0, 1, 10, 10)).ok());
   // One request larger than the KV pool.
   EXPECT_FALSE(SimulateEngine(Cfg(SchedPolicy::kVllm, 64, 2), cost, Closed(1, 1, 100, 10)).ok());
+  EngineConfig no_poll = Cfg(SchedPolicy::kSglang, 64);
+  no_poll.recv_interval = 0;
+  EXPECT_FALSE(SimulateEngine(no_poll, cost, Closed(1, 1, 10, 10)).ok());
+  EngineConfig negative = Cfg(SchedPolicy::kTrtllm, 64);
+  negative.adp_balance_timeout_iters = -1;
+  EXPECT_FALSE(SimulateEngine(negative, cost, Closed(1, 1, 10, 10)).ok());
 }
 
 }  // namespace

@@ -43,6 +43,9 @@ struct SimOptions {
   int statistic = 0;
   // Refuse runs estimated above this many engine iterations (0 = kMaxSimulatedSteps).
   double max_steps = 0;
+  // Admission holds of an aggregated engine (SimulateAgg; EngineConfig::recv_interval,
+  // adp_balance_timeout_iters). Default: none.
+  AdmissionSettings admission;
 };
 
 // Per-backend defaults of the simulation (docs/perf-model.md, "fitted constants").

@@ -49,6 +49,25 @@ TEST(SimTest, AggRunsAndIsConsistent) {
   }
 }
 
+TEST(SimTest, AggAdmissionHoldsDelayFirstTokensOnly) {
+  auto e = Engine(Backend::kSglang);
+  ASSERT_TRUE(e.ok());
+  ParallelSplit s;
+  auto free = SimulateAgg(*e, s, 32, 1000, 300);
+  SimOptions held;
+  held.admission.recv_interval = 30;
+  auto polled = SimulateAgg(*e, s, 32, 1000, 300, 0, held);
+  ASSERT_TRUE(free.ok() && polled.ok()) << polled.status().message();
+  // Arrivals wait for the next 30th iteration: several decode steps each, never less.
+  EXPECT_GT(polled->ttft_ms.mean, free->ttft_ms.mean + 5 * free->itl_ms.mean);
+  EXPECT_EQ(polled->tokens_out, free->tokens_out);
+  EXPECT_EQ(polled->tokens_in, free->tokens_in);
+  held.admission.recv_interval = 0;
+  auto bad = SimulateAgg(*e, s, 32, 1000, 300, 0, held);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("receive interval"), std::string::npos);
+}
+
 TEST(SimTest, SingleRequestTtftIsOnePrefill) {
   // One user, one request: TTFT = overhead + the prefill step of the whole prompt (chunked by the
   // budget) — no fitted floor.
