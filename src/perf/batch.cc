@@ -175,10 +175,22 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
   // Serving settings a benchmark recipe records (all optional; absent = the framework default).
   DYPROF_ASSIGN_OR_RETURN(auto budget, BoundedIntField(t, i, "max_num_tokens", 1, kMaxSequenceTokens));
   if (budget) r.max_num_tokens = *budget;
-  DYPROF_ASSIGN_OR_RETURN(auto recv, BoundedIntField(t, i, "sched_recv_interval", 1, 10000));
-  if (recv) r.admission.recv_interval = *recv;
-  DYPROF_ASSIGN_OR_RETURN(auto adp, BoundedIntField(t, i, "adp_balance_timeout_iters", 0, 100000));
+  DYPROF_ASSIGN_OR_RETURN(auto recv, BoundedIntField(t, i, "sched_recv_interval", 1, kMaxRecvIntervalIters));
+  if (recv) r.admission.recv_interval_iters = *recv;
+  if (recv && *recv > 1 && r.backend != Backend::kSglang) {
+    return Status::InvalidArgument(fmt::format(
+        "column sched_recv_interval: {} given for a {} row (expected 1 or empty: the receive interval is SGLang's)",
+        *recv, BackendName(r.backend)));
+  }
+  DYPROF_ASSIGN_OR_RETURN(auto adp,
+                          BoundedIntField(t, i, "adp_balance_timeout_iters", 0, kMaxAdpBalanceTimeoutIters));
   if (adp) r.admission.adp_balance_timeout_iters = *adp;
+  if (adp && *adp > 0 && r.backend != Backend::kTrtllm) {
+    return Status::InvalidArgument(fmt::format(
+        "column adp_balance_timeout_iters: {} given for a {} row (expected 0 or empty: the attention-DP balance is "
+        "TensorRT-LLM's)",
+        *adp, BackendName(r.backend)));
+  }
   if (std::string v = Trim(t.Get(i, "mtp_acceptance")); !v.empty()) {
     if (r.mtp_draft_tokens == 0) {
       return Status::InvalidArgument("column mtp_acceptance: '" + v + "' given with mtp_draft_tokens 0 (no drafts to accept)");

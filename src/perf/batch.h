@@ -15,6 +15,12 @@
 //                  may be given alone: the other comes from the flag; drafts beyond the listed
 //                  acceptances are never accepted (as with the flag); acceptance with 0 drafts is an
 //                  error
+//   serving        optional scheduler settings of the benchmarked deployment (agg): max_num_tokens
+//                  (the token budget, 1..2^24), sched_recv_interval (SGLang's
+//                  --scheduler-recv-interval, 1..10000) and adp_balance_timeout_iters (TensorRT-LLM's
+//                  attention_dp_config timeout with enable_balance, 0..100000); whole numbers only;
+//                  a receive interval above 1 outside SGLang rows, or a balance timeout outside
+//                  TensorRT-LLM rows, is an error
 #pragma once
 
 #include <functional>

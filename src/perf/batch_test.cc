@@ -121,41 +121,58 @@ TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
 TEST(BatchTest, SchedulerColumnsSetBudgetAndAdmissionPerRow) {
   std::string header = std::string(kHeader);
   header.insert(header.size() - 1, ",max_num_tokens,sched_recv_interval,adp_balance_timeout_iters");
-  // DeepSeek-R1 on 8 attention-DP ranks with experts over 8 GPUs, 16 users per rank.
-  const std::string agg = ",silicon_concurrency=128,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,"
+  // DeepSeek-R1 on 8 attention-DP ranks with experts over 8 GPUs, 16 users per rank (TensorRT-LLM),
+  // and on TP8 with 64 users (SGLang).
+  const std::string trt = ",silicon_concurrency=128,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,"
                           "fp8_block,fp8_block,16,1,1,8,1,8,,,,,,,,,,,,,,,300,6";
-  std::string csv = header + "plain" + agg + ",,,\n" + "held" + agg + ",,30,60\n" + "budget" + agg + ",1088,,\n" +
-                    "bad_recv" + agg + ",,0,\n" + "bad_timeout" + agg + ",,,2.5\n" + "bad_budget" + agg + ",-5,,\n";
+  const std::string sgl = ",silicon_concurrency=64,sglang,0.5.9,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,"
+                          "fp8_block,fp8_block,64,8,1,1,1,8,,,,,,,,,,,,,,,300,6";
+  std::string csv = header + "plain" + trt + ",,,\n" + "balanced" + trt + ",,,60\n" + "budget" + trt + ",1088,,\n" +
+                    "bad_recv" + sgl + ",,0,\n" + "bad_timeout" + trt + ",,,2.5\n" + "bad_budget" + trt + ",-5,,\n" +
+                    "sgl_plain" + sgl + ",,,\n" + "sgl_polled" + sgl + ",,30,\n" + "recv_on_trt" + trt + ",,30,\n" +
+                    "balance_on_sgl" + sgl + ",,,60\n";
   auto t = CsvTable::Parse(csv);
   ASSERT_TRUE(t.ok()) << t.status().message();
   auto plain = RequestFromSiliconRow(*t, 0);
-  auto held = RequestFromSiliconRow(*t, 1);
+  auto balanced = RequestFromSiliconRow(*t, 1);
   auto budget = RequestFromSiliconRow(*t, 2);
-  ASSERT_TRUE(plain.ok() && held.ok() && budget.ok());
+  auto sgl_plain = RequestFromSiliconRow(*t, 6);
+  auto sgl_polled = RequestFromSiliconRow(*t, 7);
+  ASSERT_TRUE(plain.ok() && balanced.ok() && budget.ok() && sgl_plain.ok() && sgl_polled.ok());
   EXPECT_TRUE(plain->admission.IsDefault());
   EXPECT_EQ(plain->max_num_tokens, 0);
-  EXPECT_EQ(held->admission.recv_interval, 30);
-  EXPECT_EQ(held->admission.adp_balance_timeout_iters, 60);
+  EXPECT_EQ(balanced->admission.adp_balance_timeout_iters, 60);
+  EXPECT_EQ(sgl_polled->admission.recv_interval_iters, 30);
   EXPECT_EQ(budget->max_num_tokens, 1088);
-  for (auto [row, message] : {std::pair{3, "column sched_recv_interval: expected an integer 1..10000, found '0'"},
-                              std::pair{4, "column adp_balance_timeout_iters: expected an integer 0..100000, found '2.5'"},
-                              std::pair{5, "column max_num_tokens: expected an integer 1..16777216, found '-5'"}}) {
+  for (auto [row, message] :
+       {std::pair{3, "column sched_recv_interval: expected an integer 1..10000, found '0'"},
+        std::pair{4, "column adp_balance_timeout_iters: expected an integer 0..100000, found '2.5'"},
+        std::pair{5, "column max_num_tokens: expected an integer 1..16777216, found '-5'"},
+        std::pair{8, "column sched_recv_interval: 30 given for a trtllm row (expected 1 or empty: the receive "
+                     "interval is SGLang's)"},
+        std::pair{9, "column adp_balance_timeout_iters: 60 given for a sglang row (expected 0 or empty: the "
+                     "attention-DP balance is TensorRT-LLM's)"}}) {
     auto bad = RequestFromSiliconRow(*t, row);
     ASSERT_FALSE(bad.ok()) << row;
     EXPECT_EQ(bad.status().message(), message);
   }
-  // The held row is predicted as the plain one plus the engine's hold for those settings; TPOT is
+  // A held row is predicted as its plain twin plus the engine's hold for those settings; TPOT is
   // untouched. A one-request budget chunks the 16 prompts of a rank into 16 steps: more TTFT.
   PosixFileSystem fs;
   BatchEstimator est(&fs, PerfOptions{});
-  EstimateOutcome p = est.Predict(*plain), h = est.Predict(*held), b = est.Predict(*budget);
-  ASSERT_EQ(p.status, EstimateStatus::kOk) << p.error;
-  ASSERT_EQ(h.status, EstimateStatus::kOk) << h.error;
+  for (auto [free_row, held_row, dp, users] : {std::tuple{&*plain, &*balanced, 8, 16},
+                                               std::tuple{&*sgl_plain, &*sgl_polled, 1, 64}}) {
+    EstimateOutcome p = est.Predict(*free_row), h = est.Predict(*held_row);
+    ASSERT_EQ(p.status, EstimateStatus::kOk) << p.error;
+    ASSERT_EQ(h.status, EstimateStatus::kOk) << h.error;
+    EXPECT_DOUBLE_EQ(h.metrics.tpot_ms, p.metrics.tpot_ms);
+    const double hold =
+        AdmissionWaitMs(held_row->admission, p.metrics.tpot_ms, dp, users, p.metrics.request_latency_ms);
+    EXPECT_GT(hold, 5 * p.metrics.tpot_ms) << held_row->id;
+    EXPECT_NEAR(h.metrics.ttft_ms, p.metrics.ttft_ms + hold, 1e-6) << held_row->id;
+  }
+  EstimateOutcome p = est.Predict(*plain), b = est.Predict(*budget);
   ASSERT_EQ(b.status, EstimateStatus::kOk) << b.error;
-  EXPECT_DOUBLE_EQ(h.metrics.tpot_ms, p.metrics.tpot_ms);
-  const double hold = AdmissionWaitMs(held->admission, p.metrics.tpot_ms, 8, 16, p.metrics.request_latency_ms);
-  EXPECT_NEAR(h.metrics.ttft_ms, p.metrics.ttft_ms + hold, 1e-6);
-  EXPECT_GT(hold, 14.5 * p.metrics.tpot_ms);
   EXPECT_GT(b.metrics.ttft_ms, p.metrics.ttft_ms);
 }
 

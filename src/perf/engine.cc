@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "common/strings.h"
 #include "perf/fit_tables.h"
 #include "perf/perf_db.h"
@@ -575,36 +577,49 @@ Status SpeculativeDecoding::Validate() const {
   return Status::Ok();
 }
 
-Status AdmissionSettings::Validate() const {
-  if (recv_interval < 1 || recv_interval > 10000)
-    return Status::InvalidArgument("admission: the receive interval must be 1..10000 iterations, got " +
-                                   std::to_string(recv_interval));
-  if (adp_balance_timeout_iters < 0 || adp_balance_timeout_iters > 100000)
-    return Status::InvalidArgument("admission: the attention-DP balance timeout must be 0..100000 iterations, got " +
-                                   std::to_string(adp_balance_timeout_iters));
+Status AdmissionSettings::Validate(Backend backend) const {
+  if (recv_interval_iters < 1 || recv_interval_iters > kMaxRecvIntervalIters) {
+    return Status::InvalidArgument(fmt::format("admission: recv_interval_iters must be 1..{}, found {}",
+                                               kMaxRecvIntervalIters, recv_interval_iters));
+  }
+  if (adp_balance_timeout_iters < 0 || adp_balance_timeout_iters > kMaxAdpBalanceTimeoutIters) {
+    return Status::InvalidArgument(fmt::format("admission: adp_balance_timeout_iters must be 0..{}, found {}",
+                                               kMaxAdpBalanceTimeoutIters, adp_balance_timeout_iters));
+  }
+  if (recv_interval_iters > 1 && backend != Backend::kSglang) {
+    return Status::InvalidArgument(fmt::format(
+        "admission: recv_interval_iters is {} for a {} engine (expected 1: the receive interval is SGLang's)",
+        recv_interval_iters, BackendName(backend)));
+  }
+  if (adp_balance_timeout_iters > 0 && backend != Backend::kTrtllm) {
+    return Status::InvalidArgument(fmt::format(
+        "admission: adp_balance_timeout_iters is {} for a {} engine (expected 0: the attention-DP balance is "
+        "TensorRT-LLM's)",
+        adp_balance_timeout_iters, BackendName(backend)));
+  }
   return Status::Ok();
 }
 
 double AdmissionWaitMs(const AdmissionSettings& a, double iteration_ms, int dp, int requests_per_rank,
                        double request_latency_ms) {
   if (!(iteration_ms > 0)) return 0;
-  double wait = 0.5 * (a.recv_interval - 1) * iteration_ms;
+  double wait_ms = 0.5 * (a.recv_interval_iters - 1) * iteration_ms;
   if (a.adp_balance_timeout_iters > 0 && dp > 1 && requests_per_rank > 0 && request_latency_ms > 0) {
     // P(cycle still open at t) = 1 − (1 − e^{−λt})^dp below the cap; E[C] = ∫S, E[C²] = 2∫tS, so the
-    // mean wait E[C²] / (2·E[C]) = ∫tS / ∫S (midpoint rule, 64 panels: well below 1 % here).
+    // mean residual E[C²] / (2·E[C]) = ∫tS / ∫S (midpoint rule, 64 panels: well below 1 % here).
     const double cap_ms = a.adp_balance_timeout_iters * iteration_ms;
-    const double lambda = requests_per_rank / request_latency_ms;
+    const double arrivals_per_ms = requests_per_rank / request_latency_ms;
     constexpr int kPanels = 64;
     double s_sum = 0, ts_sum = 0;
     for (int k = 0; k < kPanels; ++k) {
       const double t = (k + 0.5) * cap_ms / kPanels;
-      const double open = 1.0 - std::pow(1.0 - std::exp(-lambda * t), dp);
+      const double open = 1.0 - std::pow(1.0 - std::exp(-arrivals_per_ms * t), dp);
       s_sum += open;
       ts_sum += t * open;
     }
-    if (s_sum > 0) wait += ts_sum / s_sum;
+    if (s_sum > 0) wait_ms += std::max(0.0, ts_sum / s_sum - 0.5 * iteration_ms);
   }
-  return wait;
+  return wait_ms;
 }
 
 std::string_view PerfEngine::EfficiencySource() const {
@@ -894,7 +909,7 @@ Result<AggResult> PerfEngine::Aggregated(const ParallelSplit& split, int concurr
   if (concurrency < 1 || isl < 1 || osl < 1) {
     return Status::InvalidArgument("aggregated: concurrency, isl and osl must be >= 1");
   }
-  DYPROF_RETURN_IF_ERROR(admission.Validate());
+  DYPROF_RETURN_IF_ERROR(admission.Validate(backend_));
   const int dp = split.dp;
   const int b = (concurrency + dp - 1) / dp;  // requests per attention-DP rank
   const int budget = max_num_tokens > 0 ? max_num_tokens : tuning_.default_max_num_tokens;

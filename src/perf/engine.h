@@ -104,27 +104,38 @@ struct AggResult {
   double admission_wait_ms = 0;  // the part of TTFT spent held by AdmissionSettings
 };
 
+// Largest admission settings accepted (AdmissionSettings::Validate, silicon columns).
+inline constexpr int kMaxRecvIntervalIters = 10000;
+inline constexpr int kMaxAdpBalanceTimeoutIters = 100000;
+
 // Scheduler settings of a deployment that hold a new request back before its prefill, beyond the
 // token budget. The defaults are the frameworks' own defaults (no hold).
 struct AdmissionSettings {
-  // SGLang --scheduler-recv-interval N: while busy, the scheduler takes new requests from its
-  // input queue only every N-th iteration (1 = every iteration).
-  int recv_interval = 1;
-  // TensorRT-LLM attention_dp_config {enable_balance: true, timeout_iters: T} with attention DP:
-  // new context requests are held until every DP rank has one, or T iterations have passed since
-  // the last release (0 = balancing off).
+  // SGLang --scheduler-recv-interval N: the scheduler takes new requests from its input queue
+  // once N decode iterations have run since it last did (an iteration with prefill work, or an
+  // idle loop, lets it take them at once). 1 = every iteration.
+  int recv_interval_iters = 1;
+  // TensorRT-LLM attention_dp_config {enable_balance: true, timeout_iters: T, batching_wait_iters:
+  // 0} with attention DP: while some DP rank has no context request it can schedule and every rank
+  // has running requests, new contexts are held; the T-th such iteration in a row releases them.
+  // 0 = balancing off.
   int adp_balance_timeout_iters = 0;
-  bool IsDefault() const { return recv_interval == 1 && adp_balance_timeout_iters == 0; }
-  // InvalidArgument unless 1 <= recv_interval <= 10000 and 0 <= adp_balance_timeout_iters <= 100000.
-  Status Validate() const;
+  bool IsDefault() const { return recv_interval_iters == 1 && adp_balance_timeout_iters == 0; }
+  // InvalidArgument naming the field unless 1 <= recv_interval_iters <= kMaxRecvIntervalIters and
+  // 0 <= adp_balance_timeout_iters <= kMaxAdpBalanceTimeoutIters, and, for `backend`, unless a
+  // receive interval above 1 is SGLang's and a balance timeout TensorRT-LLM's.
+  Status Validate(Backend backend) const;
 };
 
-// Mean time a new request is held before admission under `a`, for an engine whose iterations take
+// Mean extra time a new request is held before admission under `a` (valid, see Validate), beyond
+// the half iteration any arrival waits for the step in flight, for an engine whose iterations take
 // `iteration_ms`, with `dp` attention-DP ranks each serving `requests_per_rank` closed-loop users
-// whose requests take `request_latency_ms` end to end. The receive interval costs half its extra
-// iterations; the attention-DP hold is a renewal cycle that ends when all dp ranks have an arrival
-// (independent Poisson streams) or at the timeout, and an arrival waits for its cycle's end:
-// E[C²] / (2·E[C]) with C = min(T·iteration_ms, time until every rank has an arrival).
+// whose requests take `request_latency_ms` end to end:
+//   receive interval N: (N − 1)/2 iterations (polls every N decode iterations; an upper bound when
+//   prefill iterations, after which SGLang polls at once, are frequent);
+//   attention-DP balance: a renewal cycle that ends when all dp ranks have an arrival (independent
+//   Poisson streams) or at the timeout; an arrival waits for its cycle's end, E[C²] / (2·E[C])
+//   with C = min(T·iteration_ms, time until every rank has an arrival), less the half iteration.
 double AdmissionWaitMs(const AdmissionSettings& a, double iteration_ms, int dp, int requests_per_rank,
                        double request_latency_ms);
 
@@ -207,7 +218,8 @@ class PerfEngine {
   Result<StaticResult> Static(const ParallelSplit& split, int batch, int isl, int osl) const;
   // In-flight batching at `concurrency` concurrent requests per engine (all DP ranks together).
   // max_num_tokens <= 0: the backend's default token budget. `admission` adds its hold to TTFT
-  // (AdmissionWaitMs at the composed iteration time); InvalidArgument when it is out of range.
+  // (AdmissionWaitMs at the composed iteration time; not under Composition::kAic, AIC's own forms);
+  // InvalidArgument when AdmissionSettings::Validate refuses it.
   Result<AggResult> Aggregated(const ParallelSplit& split, int concurrency, int isl, int osl,
                                int max_num_tokens = 0, const AdmissionSettings& admission = {}) const;
   Result<PrefillResult> Prefill(const ParallelSplit& split, int batch, int isl) const;

@@ -176,7 +176,7 @@ TEST(AdmissionTest, ReceiveIntervalCostsHalfItsExtraIterations) {
   AdmissionSettings a;
   EXPECT_TRUE(a.IsDefault());
   EXPECT_DOUBLE_EQ(AdmissionWaitMs(a, 20, 8, 16, 10000), 0);
-  a.recv_interval = 30;
+  a.recv_interval_iters = 30;
   EXPECT_DOUBLE_EQ(AdmissionWaitMs(a, 20, 1, 16, 10000), 14.5 * 20);
   EXPECT_DOUBLE_EQ(AdmissionWaitMs(a, 0, 1, 16, 10000), 0);  // no iteration, no wait
 }
@@ -184,16 +184,20 @@ TEST(AdmissionTest, ReceiveIntervalCostsHalfItsExtraIterations) {
 TEST(AdmissionTest, AttentionDpBalanceHoldsUntilEveryRankHasARequestOrTheTimeout) {
   AdmissionSettings a;
   a.adp_balance_timeout_iters = 60;
-  const double iter_ms = 20, cap_ms = 60 * iter_ms;
+  const double iter_ms = 20;
   EXPECT_DOUBLE_EQ(AdmissionWaitMs(a, iter_ms, 1, 16, 10000), 0);  // one rank: nothing to balance
-  // Arrivals far apart (1 request per rank per 1000 s): every cycle runs to the timeout, and an
-  // arrival waits half of it on average.
-  EXPECT_NEAR(AdmissionWaitMs(a, iter_ms, 8, 1, 1e6), cap_ms / 2, cap_ms * 1e-3);
-  // Arrivals dense on every rank (1 per 0.1 ms): the cycle closes almost at once.
-  EXPECT_LT(AdmissionWaitMs(a, iter_ms, 8, 1000, 100), 0.01 * cap_ms);
+  // Arrivals far apart (1 request per rank per 1000 s): every cycle runs to the timeout, released
+  // every 60 iterations; an arrival waits 30 on average, 29.5 more than without the balance.
+  EXPECT_NEAR(AdmissionWaitMs(a, iter_ms, 8, 1, 1e6), 29.5 * iter_ms, 1e-3 * 60 * iter_ms);
+  // Arrivals dense on every rank (1 per 0.1 ms): the cycle closes within the iteration in flight.
+  EXPECT_DOUBLE_EQ(AdmissionWaitMs(a, iter_ms, 8, 1000, 100), 0);
+  // A timeout of one iteration never holds.
+  a.adp_balance_timeout_iters = 1;
+  EXPECT_DOUBLE_EQ(AdmissionWaitMs(a, iter_ms, 8, 1, 1e6), 0);
   // In between the hold falls as the load grows and rises with the number of ranks to wait for.
-  double previous = cap_ms;
-  for (int users : {1, 4, 16, 64, 256}) {
+  a.adp_balance_timeout_iters = 60;
+  double previous = 30 * iter_ms;
+  for (int users : {1, 4, 16, 64}) {
     const double w = AdmissionWaitMs(a, iter_ms, 8, users, 20000);
     EXPECT_LE(w, previous) << users;
     EXPECT_GT(w, 0) << users;
@@ -208,31 +212,43 @@ TEST(AdmissionTest, AggregatedAddsTheHoldToTtftOnly) {
   t.wave_fraction = 0.2;
   t.ttft_overhead_ms = 30;
   o.tuning = t;
-  auto e = PerfEngine::Create(WithMoe(Toy(), 8), ToySystem(), Backend::kTrtllm, o);
-  ASSERT_TRUE(e.ok());
   ParallelSplit s;
   s.dp = 4;
   s.moe_ep = 4;
-  auto free = e->Aggregated(s, 64, 1000, 200);
-  AdmissionSettings held;
-  held.recv_interval = 11;
-  held.adp_balance_timeout_iters = 50;
-  auto a = e->Aggregated(s, 64, 1000, 200, 0, held);
-  ASSERT_TRUE(free.ok() && a.ok());
-  EXPECT_EQ(free->admission_wait_ms, 0);
-  EXPECT_EQ(a->m.tpot_ms, free->m.tpot_ms);
-  // 16 users per rank; the iteration is the composed TPOT (no speculative decoding).
-  const double expected = AdmissionWaitMs(held, free->m.tpot_ms, 4, 16, free->m.request_latency_ms);
-  EXPECT_NEAR(a->admission_wait_ms, expected, 1e-9);
-  EXPECT_GT(a->admission_wait_ms, 5 * free->m.tpot_ms);  // at least the receive interval's share
-  EXPECT_NEAR(a->m.ttft_ms, free->m.ttft_ms + a->admission_wait_ms, 1e-9);
-  held.recv_interval = 0;
-  auto bad = e->Aggregated(s, 64, 1000, 200, 0, held);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("receive interval must be 1..10000"), std::string::npos);
-  held.recv_interval = 1;
-  held.adp_balance_timeout_iters = -1;
-  EXPECT_FALSE(e->Aggregated(s, 64, 1000, 200, 0, held).ok());
+  for (Backend b : {Backend::kSglang, Backend::kTrtllm}) {
+    auto e = PerfEngine::Create(WithMoe(Toy(), 8), ToySystem(), b, o);
+    ASSERT_TRUE(e.ok());
+    auto free = e->Aggregated(s, 64, 1000, 200);
+    AdmissionSettings held;
+    if (b == Backend::kSglang) {
+      held.recv_interval_iters = 11;
+    } else {
+      held.adp_balance_timeout_iters = 50;
+    }
+    auto a = e->Aggregated(s, 64, 1000, 200, 0, held);
+    ASSERT_TRUE(free.ok() && a.ok()) << a.status().message();
+    EXPECT_EQ(free->admission_wait_ms, 0);
+    EXPECT_EQ(a->m.tpot_ms, free->m.tpot_ms);
+    // 16 users per rank; the iteration is the composed TPOT (no speculative decoding).
+    const double expected = AdmissionWaitMs(held, free->m.tpot_ms, 4, 16, free->m.request_latency_ms);
+    EXPECT_GT(expected, 0);
+    EXPECT_NEAR(a->admission_wait_ms, expected, 1e-9);
+    EXPECT_NEAR(a->m.ttft_ms, free->m.ttft_ms + a->admission_wait_ms, 1e-9);
+  }
+  auto trt = PerfEngine::Create(WithMoe(Toy(), 8), ToySystem(), Backend::kTrtllm, o);
+  ASSERT_TRUE(trt.ok());
+  AdmissionSettings bad;
+  bad.recv_interval_iters = 0;
+  auto zero = trt->Aggregated(s, 64, 1000, 200, 0, bad);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().message(), "admission: recv_interval_iters must be 1..10000, found 0");
+  bad.recv_interval_iters = 30;  // SGLang's setting on a TensorRT-LLM engine
+  auto foreign = trt->Aggregated(s, 64, 1000, 200, 0, bad);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.status().message().find("recv_interval_iters is 30 for a trtllm engine"), std::string::npos);
+  bad.recv_interval_iters = 1;
+  bad.adp_balance_timeout_iters = -1;
+  EXPECT_FALSE(trt->Aggregated(s, 64, 1000, 200, 0, bad).ok());
 }
 
 TEST(PerfEngineTest, AggregatedAicComposition) {

@@ -7,6 +7,8 @@
 #include <queue>
 #include <random>
 
+#include <fmt/format.h>
+
 namespace dyprof {
 
 std::string_view SchedPolicyName(SchedPolicy p) {
@@ -131,7 +133,7 @@ struct StepOut {
 struct Shared {
   std::vector<Req> reqs;
   Histogram itl;
-  int64_t steps = 0, preemptions = 0, prefill_tokens = 0, peak_kv = 0;
+  int64_t steps = 0, ff_steps = 0, preemptions = 0, prefill_tokens = 0, peak_kv = 0;
   double decode_batch_sum = 0;
   int64_t decode_batch_steps = 0;
   SimTrace* trace = nullptr;
@@ -149,7 +151,7 @@ class Engine {
 
   void Submit(int q) {
     ++load_;
-    if (c_.recv_interval > 1 && Busy()) {
+    if (c_.recv_interval_iters > 1 && Busy()) {
       inbox_.push_back(q);  // taken at the next polling iteration
       return;
     }
@@ -160,7 +162,7 @@ class Engine {
   // Runs one iteration (or a fast-forwarded run of decode-only iterations ending at the first
   // boundary at or after `horizon`) starting at `now`. Returns the end time.
   double Step(double now, double horizon, StepOut* out) {
-    if (iter_ % c_.recv_interval == 0 || !Busy()) TakeInbox();
+    if (recv_weight_ >= c_.recv_interval_iters || !Busy()) TakeInbox();
     hold_contexts_ = AdpHold();
     // A run never starts with a context waiting (FastForward refuses), so a hold cannot be skipped.
     if (c_.fast_forward && !prefill_only_) {
@@ -183,7 +185,9 @@ class Engine {
     if (sh_->trace) sh_->trace->steps.push_back({id_, now, dur, 1, ranks_[0].batch});
     sh_->itl.Add(dur, decode_total);
     ++sh_->steps;
-    ++iter_;
+    bool prefill = false;
+    for (const auto& rk : ranks_) prefill = prefill || rk.batch.prefill_tokens > 0;
+    recv_weight_ = prefill ? c_.recv_interval_iters : recv_weight_ + 1;
     for (auto& rk : ranks_) Apply(rk, now, end, out);
     Track();
     return end;
@@ -210,19 +214,21 @@ class Engine {
     }
     adp_all_running_ = all_running;
     if (all_contexts) {
-      adp_waited_ = 0;
+      adp_held_iters_ = 0;
       return false;
     }
-    if (++adp_waited_ >= c_.adp_balance_timeout_iters || !all_running) {
-      adp_waited_ = 0;
+    if (++adp_held_iters_ >= c_.adp_balance_timeout_iters || !all_running) {
+      adp_held_iters_ = 0;
       return false;
     }
     return true;
   }
 
+  // A poll of the input queue: every request in the inbox enters a rank; the weight restarts.
   void TakeInbox() {
     for (int q : inbox_) Place(q);
     inbox_.clear();
+    recv_weight_ = 0;
   }
 
   void Place(int q) {
@@ -492,7 +498,8 @@ class Engine {
         k_max = std::min<int64_t>(k_max, per_seq * c_.block_size);
       }
     }
-    if (!inbox_.empty()) k_max = std::min<int64_t>(k_max, c_.recv_interval - iter_ % c_.recv_interval);
+    // With requests in the inbox the run ends where the next poll falls.
+    if (!inbox_.empty()) k_max = std::min<int64_t>(k_max, c_.recv_interval_iters - recv_weight_);
     if (total == 0 || k_max < 2) return -1;
     // Mean KV length per rank after the first step's write; grows by one per step.
     std::vector<double> base(ranks_.size(), 0);
@@ -539,11 +546,15 @@ class Engine {
       }
     }
     sh_->steps += k;
-    iter_ += k;
+    sh_->ff_steps += k;
+    // The receive weight after k decode iterations, polls (of an empty inbox) restarting it at N.
+    if (c_.recv_interval_iters > 1) {
+      recv_weight_ = static_cast<int>((recv_weight_ + k - 1) % c_.recv_interval_iters) + 1;
+    }
     // The balance counter of the run's other k − 1 iterations: every rank kept its running
     // requests and none had a context, so it counts up and restarts at the timeout (AdpHold).
     if (c_.adp_balance_timeout_iters > 0 && adp_all_running_) {
-      adp_waited_ = static_cast<int>((adp_waited_ + k - 1) % c_.adp_balance_timeout_iters);
+      adp_held_iters_ = static_cast<int>((adp_held_iters_ + k - 1) % c_.adp_balance_timeout_iters);
     }
     for (auto& rk : ranks_) {
       bool removed = false;
@@ -579,19 +590,23 @@ class Engine {
   bool prefill_only_;
   std::vector<Rank> ranks_;
   int load_ = 0;  // requests in the inbox, waiting or running on this engine
-  std::deque<int> inbox_;      // submitted, not yet taken by the scheduler (recv_interval)
-  int64_t iter_ = 0;           // iterations run
-  int adp_waited_ = 0;         // consecutive iterations the attention-DP balance has held contexts
+  std::deque<int> inbox_;      // submitted, not yet taken by the scheduler (recv_interval_iters)
+  int recv_weight_ = 0;        // weight of the iterations since the last poll
+  int adp_held_iters_ = 0;     // consecutive iterations the attention-DP balance has held contexts
   bool hold_contexts_ = false;  // this iteration's AdpHold()
   bool adp_all_running_ = false;  // whether every rank had running requests at that check
 };
 
 Status Validate(const EngineConfig& c) {
-  if (c.ranks < 1 || c.max_num_tokens < 1 || c.max_num_seqs < 1 || c.block_size < 1 || c.kv_blocks < 0 ||
-      c.recv_interval < 1 || c.adp_balance_timeout_iters < 0) {
+  for (auto [name, value] : {std::pair{"ranks", c.ranks}, std::pair{"max_num_tokens", c.max_num_tokens},
+                              std::pair{"max_num_seqs", c.max_num_seqs}, std::pair{"block_size", c.block_size},
+                              std::pair{"recv_interval_iters", c.recv_interval_iters}}) {
+    if (value < 1) return Status::InvalidArgument(fmt::format("sim: {} must be >= 1, found {}", name, value));
+  }
+  if (c.kv_blocks < 0) return Status::InvalidArgument(fmt::format("sim: kv_blocks must be >= 0, found {}", c.kv_blocks));
+  if (c.adp_balance_timeout_iters < 0) {
     return Status::InvalidArgument(
-        "sim: ranks, max_num_tokens, max_num_seqs, block_size and recv_interval must be >= 1, "
-        "adp_balance_timeout_iters >= 0");
+        fmt::format("sim: adp_balance_timeout_iters must be >= 0, found {}", c.adp_balance_timeout_iters));
   }
   return Status::Ok();
 }
@@ -701,6 +716,7 @@ SimResult Collect(const Shared& sh, const Workload& w, double end) {
   }
   s.sim_end_ms = end;
   s.steps = sh.steps;
+  s.fast_forwarded_steps = sh.ff_steps;
   s.preemptions = sh.preemptions;
   s.prefill_tokens_computed = sh.prefill_tokens;
   s.peak_kv_blocks = sh.peak_kv;

@@ -53,12 +53,15 @@ struct EngineConfig {
   int block_size = 16;         // tokens per KV block
   double reserve_ratio = 0.3;  // kSglang admission reserve (share of remaining output tokens)
   bool fast_forward = true;    // collapse runs of decode-only steps (exact; off only for tests)
-  // Admission holds (perf/engine.h AdmissionSettings). recv_interval N: while any rank has work, a
-  // new request enters the ranks only at iterations whose index is a multiple of N (an idle engine
-  // takes it at once). adp_balance_timeout_iters T > 0 with ranks > 1: a waiting context is not
-  // admitted while some rank has none and every rank has running requests, except on the T-th such
-  // iteration in a row (the counter restarts at every release).
-  int recv_interval = 1;
+  // Admission holds (perf/engine.h AdmissionSettings). recv_interval_iters N (SGLang's receive
+  // skipper): while any rank has work, new requests wait in an inbox; before each iteration the
+  // engine takes the inbox when the iterations since it last did weigh N or more, a decode-only
+  // iteration weighing 1 and one with prefill work N (an idle engine takes arrivals at once).
+  // adp_balance_timeout_iters T > 0 with ranks > 1 (TensorRT-LLM's attention-DP balance): while
+  // some rank has no waiting context it could admit (none, or no free sequence slot) and every
+  // rank has running requests, waiting contexts are not admitted, except on the T-th such
+  // iteration in a row (the count restarts at every release).
+  int recv_interval_iters = 1;
   int adp_balance_timeout_iters = 0;
 };
 
@@ -92,6 +95,7 @@ struct SimResult {
   double sim_end_ms = 0;           // time of the last event
   int requests_total = 0, requests_measured = 0;
   int64_t steps = 0;               // iterations of all engines
+  int64_t fast_forwarded_steps = 0;  // of those, run inside collapsed decode-only runs
   int64_t preemptions = 0;
   int64_t tokens_in = 0;           // prompt tokens of completed requests
   int64_t tokens_out = 0;          // output tokens of completed requests

@@ -130,25 +130,33 @@ std::vector<std::string> Shapes(const SimTrace& t) {
   return out;
 }
 
-TEST(SchedulerTest, ReceiveIntervalTakesNewRequestsEveryNthIteration) {
-  // vLLM, budget 100, two users of two requests (isl 100, osl 2). A finishes at the end of step 1
-  // while B is still in its prompt: with N = 1 its next request A2 starts in step 2; with N = 4 it
-  // waits in the inbox until B's end (step 3) leaves the engine idle, which takes it at once, ahead
-  // of B2.
-  FakeCost c1, c4;
-  SimTrace t1, t4;
-  EngineConfig every = Cfg(SchedPolicy::kVllm, 100);
-  EngineConfig fourth = every;
-  fourth.recv_interval = 4;
-  auto r1 = SimulateEngine(every, c1, Closed(2, 2, 100, 2), &t1);
-  auto r4 = SimulateEngine(fourth, c4, Closed(2, 2, 100, 2), &t4);
-  ASSERT_TRUE(r1.ok() && r4.ok());
-  EXPECT_EQ(Shapes(t1), (std::vector<std::string>{"p1:100/d0", "p1:99/d1", "p2:100/d0", "p1:1/d1", "p1:99/d1",
-                                                  "p1:1/d0", "p0:0/d1"}));
-  EXPECT_EQ(Shapes(t4), (std::vector<std::string>{"p1:100/d0", "p1:99/d1", "p1:1/d0", "p0:0/d1", "p1:100/d0",
-                                                  "p1:99/d1", "p1:1/d0", "p0:0/d1"}));
-  EXPECT_GT(r4->ttft_ms.mean, r1->ttft_ms.mean);
-  EXPECT_EQ(r4->tokens_out, r1->tokens_out);
+TEST(SchedulerTest, ReceiveIntervalTakesNewRequestsAfterNDecodeIterationsOrAPrefill) {
+  // vLLM steps, budget 100, two users of two requests (isl 100, osl 4). A finishes in step 3, a
+  // decode-only step, while B still runs. N = 1: A2 starts in step 4. N = 2: steps 0-2 carried
+  // prefill (each lets the next step poll), step 3 weighs 1, step 4 brings it to 2, so A2 enters in
+  // step 5. N = 3: the weight is 3 only after step 5, when B's end leaves the engine idle, which
+  // takes A2 at once, ahead of B2 (no idle spin steps in the trace).
+  std::vector<std::vector<std::string>> want = {
+      {"p1:100/d0", "p1:99/d1", "p1:1/d1", "p0:0/d2", "p1:99/d1", "p1:1/d1", "p1:99/d1", "p1:1/d1", "p0:0/d2",
+       "p0:0/d1", "p0:0/d1"},
+      {"p1:100/d0", "p1:99/d1", "p1:1/d1", "p0:0/d2", "p0:0/d1", "p1:99/d1", "p2:100/d0", "p1:1/d1", "p0:0/d2",
+       "p0:0/d2", "p0:0/d1"},
+      {"p1:100/d0", "p1:99/d1", "p1:1/d1", "p0:0/d2", "p0:0/d1", "p0:0/d1", "p1:100/d0", "p1:99/d1", "p1:1/d1",
+       "p0:0/d2", "p0:0/d1", "p0:0/d1"}};
+  std::vector<double> ttft;
+  for (int n = 1; n <= 3; ++n) {
+    FakeCost cost;
+    SimTrace trace;
+    EngineConfig c = Cfg(SchedPolicy::kVllm, 100);
+    c.recv_interval_iters = n;
+    auto r = SimulateEngine(c, cost, Closed(2, 2, 100, 4), &trace);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(Shapes(trace), want[n - 1]) << "N = " << n;
+    EXPECT_EQ(r->tokens_out, 16);
+    ttft.push_back(r->ttft_ms.mean);
+  }
+  EXPECT_LT(ttft[0], ttft[1]);
+  EXPECT_LT(ttft[1], ttft[2]);
 }
 
 TEST(SchedulerTest, AttentionDpBalanceHoldsContextsUntilEveryRankHasOneOrTheTimeout) {
@@ -183,7 +191,7 @@ TEST(SchedulerTest, FastForwardIsExactWithAdmissionHolds) {
     EngineConfig slow_c = Cfg(p, 1024, 0, false), fast_c = Cfg(p, 1024, 0, true);
     for (EngineConfig* c : {&slow_c, &fast_c}) {
       c->ranks = 3;
-      c->recv_interval = 7;
+      c->recv_interval_iters = 7;
       c->adp_balance_timeout_iters = p == SchedPolicy::kTrtllm ? 5 : 0;
     }
     auto slow = SimulateEngine(slow_c, a, w);
@@ -192,6 +200,8 @@ TEST(SchedulerTest, FastForwardIsExactWithAdmissionHolds) {
     EXPECT_NEAR(slow->ttft_ms.mean, fast->ttft_ms.mean, 1e-6) << SchedPolicyName(p);
     EXPECT_NEAR(slow->e2e_ms.p99, fast->e2e_ms.p99, 1e-6);
     EXPECT_EQ(slow->steps, fast->steps);
+    EXPECT_EQ(slow->fast_forwarded_steps, 0);
+    EXPECT_GT(fast->fast_forwarded_steps, 0);
   }
 }
 
@@ -277,11 +287,15 @@ TEST(SchedulerTest, RejectsBadInput) {
   // One request larger than the KV pool.
   EXPECT_FALSE(SimulateEngine(Cfg(SchedPolicy::kVllm, 64, 2), cost, Closed(1, 1, 100, 10)).ok());
   EngineConfig no_poll = Cfg(SchedPolicy::kSglang, 64);
-  no_poll.recv_interval = 0;
-  EXPECT_FALSE(SimulateEngine(no_poll, cost, Closed(1, 1, 10, 10)).ok());
+  no_poll.recv_interval_iters = 0;
+  auto zero = SimulateEngine(no_poll, cost, Closed(1, 1, 10, 10));
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().message(), "sim: recv_interval_iters must be >= 1, found 0");
   EngineConfig negative = Cfg(SchedPolicy::kTrtllm, 64);
   negative.adp_balance_timeout_iters = -1;
-  EXPECT_FALSE(SimulateEngine(negative, cost, Closed(1, 1, 10, 10)).ok());
+  auto below = SimulateEngine(negative, cost, Closed(1, 1, 10, 10));
+  ASSERT_FALSE(below.ok());
+  EXPECT_EQ(below.status().message(), "sim: adp_balance_timeout_iters must be >= 0, found -1");
 }
 
 }  // namespace

@@ -219,9 +219,9 @@ double PerfStepCost::StepMs(const StepBatch& b) {
 Result<SimResult> SimulateAgg(const PerfEngine& engine, const ParallelSplit& split, int concurrency, int isl, int osl,
                               int max_num_tokens, const SimOptions& options) {
   if (concurrency < 1 && options.rate_rps <= 0) return Status::InvalidArgument("sim: concurrency must be >= 1");
-  DYPROF_RETURN_IF_ERROR(options.admission.Validate());
+  DYPROF_RETURN_IF_ERROR(options.admission.Validate(engine.backend()));
   DYPROF_ASSIGN_OR_RETURN(Built b, BuildEngine(engine, split, concurrency, isl, osl, max_num_tokens, options));
-  b.cfg.recv_interval = options.admission.recv_interval;
+  b.cfg.recv_interval_iters = options.admission.recv_interval_iters;
   b.cfg.adp_balance_timeout_iters = options.admission.adp_balance_timeout_iters;
   const SimDefaults sd = SimDefaults::For(engine.backend());
   PerfStepCost cost(engine, split, options.prefill_scale >= 0 ? options.prefill_scale : sd.prefill_scale,

@@ -43,8 +43,9 @@ struct SimOptions {
   int statistic = 0;
   // Refuse runs estimated above this many engine iterations (0 = kMaxSimulatedSteps).
   double max_steps = 0;
-  // Admission holds of an aggregated engine (SimulateAgg; EngineConfig::recv_interval,
-  // adp_balance_timeout_iters). Default: none.
+  // Admission holds of an aggregated engine (SimulateAgg; EngineConfig::recv_interval_iters,
+  // adp_balance_timeout_iters; refused for the wrong backend as AdmissionSettings::Validate does).
+  // Default: none.
   AdmissionSettings admission;
 };
 

@@ -49,23 +49,34 @@ TEST(SimTest, AggRunsAndIsConsistent) {
   }
 }
 
-TEST(SimTest, AggAdmissionHoldsDelayFirstTokensOnly) {
-  auto e = Engine(Backend::kSglang);
+TEST(SimTest, AggAdmissionHoldsDelayFirstTokens) {
+  // SGLang polling every 30 decode iterations; TensorRT-LLM balancing 2 attention-DP ranks with a
+  // 60-iteration timeout. Same work, later first tokens.
+  for (Backend b : {Backend::kSglang, Backend::kTrtllm}) {
+    auto e = Engine(b);
+    ASSERT_TRUE(e.ok());
+    ParallelSplit s;
+    s.dp = b == Backend::kTrtllm ? 2 : 1;
+    SimOptions held;
+    if (b == Backend::kSglang) {
+      held.admission.recv_interval_iters = 30;
+    } else {
+      held.admission.adp_balance_timeout_iters = 60;
+    }
+    auto free = SimulateAgg(*e, s, 32, 1000, 300);
+    auto delayed = SimulateAgg(*e, s, 32, 1000, 300, 0, held);
+    ASSERT_TRUE(free.ok() && delayed.ok()) << delayed.status().message();
+    EXPECT_GT(delayed->ttft_ms.mean, free->ttft_ms.mean + 3 * free->itl_ms.mean) << BackendName(b);
+    EXPECT_EQ(delayed->tokens_out, free->tokens_out);
+    EXPECT_EQ(delayed->tokens_in, free->tokens_in);
+  }
+  auto e = Engine(Backend::kVllm);
   ASSERT_TRUE(e.ok());
-  ParallelSplit s;
-  auto free = SimulateAgg(*e, s, 32, 1000, 300);
-  SimOptions held;
-  held.admission.recv_interval = 30;
-  auto polled = SimulateAgg(*e, s, 32, 1000, 300, 0, held);
-  ASSERT_TRUE(free.ok() && polled.ok()) << polled.status().message();
-  // Arrivals wait for the next 30th iteration: several decode steps each, never less.
-  EXPECT_GT(polled->ttft_ms.mean, free->ttft_ms.mean + 5 * free->itl_ms.mean);
-  EXPECT_EQ(polled->tokens_out, free->tokens_out);
-  EXPECT_EQ(polled->tokens_in, free->tokens_in);
-  held.admission.recv_interval = 0;
-  auto bad = SimulateAgg(*e, s, 32, 1000, 300, 0, held);
+  SimOptions foreign;
+  foreign.admission.recv_interval_iters = 30;  // SGLang's setting on a vLLM engine
+  auto bad = SimulateAgg(*e, ParallelSplit{}, 32, 1000, 300, 0, foreign);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("receive interval"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("recv_interval_iters is 30 for a vllm engine"), std::string::npos);
 }
 
 TEST(SimTest, SingleRequestTtftIsOnePrefill) {
