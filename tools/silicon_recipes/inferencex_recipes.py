@@ -234,30 +234,56 @@ def launch_script(repo, e, cache):
     return ""
 
 
+def recv_interval(script, e, conc):
+    """SGLang --scheduler-recv-interval of a launch script for this entry and concurrency, or None
+    when the script passes it in a shape not recognised here. Shapes: a literal value on the launch
+    line; SCHEDULER_RECV_INTERVAL chosen by `if [[ $CONC -ge T ]]`; or assigned inside
+    `if/elif [[ $TP -eq N ]]` branches (a CONC choice inside the entry's branch, or a value)."""
+    lit = RECV_LITERAL.search(script)
+    if lit:
+        return int(lit.group(1))
+    branches = [(int(tp), body) for tp, body in RECV_BY_TP.findall(script) if "SCHEDULER_RECV_INTERVAL=" in body]
+    if branches:
+        bodies = [body for tp, body in branches if tp == e["tp"]]
+        if len(bodies) != 1:
+            return None
+        scope = bodies[0]
+    else:
+        scope = script
+    rule = RECV_BY_CONC.search(scope)
+    if rule:
+        threshold, high, low = map(int, rule.groups())
+        return high if conc >= threshold else low
+    values = set(re.findall(r"SCHEDULER_RECV_INTERVAL=(\d+)", scope))
+    return int(values.pop()) if branches and len(values) == 1 else None
+
+
+def adp_balance_timeout(script):
+    """timeout_iters of the attention_dp_config block a TensorRT-LLM launch script appends when
+    DP_ATTENTION is true, when it balances (enable_balance: true) without batching waits
+    (batching_wait_iters: 0; TensorRT-LLM's default is 10, another hold); else None. A missing
+    timeout_iters is TensorRT-LLM's default, 50."""
+    m = ADP_BALANCE.search(script)
+    if not m or not re.search(r"enable_balance:\s*true", m.group(1)):
+        return None
+    wait = re.search(r"batching_wait_iters:\s*(\d+)", m.group(1))
+    if not wait or int(wait.group(1)) != 0:
+        return None
+    timeout = re.search(r"timeout_iters:\s*(\d+)", m.group(1))
+    return int(timeout.group(1)) if timeout else 50
+
+
 def scheduler_settings(script, e, conc):
     """{column: value} of the admission settings a launch script sets for this entry and concurrency:
-    SGLang --scheduler-recv-interval (literal, by CONC, or per TP branch) and TensorRT-LLM
-    attention_dp_config enable_balance/timeout_iters when the entry runs attention DP. A setting
-    the script passes in a shape not recognised here is None (unknown)."""
+    SGLang's receive interval (SGLang entries whose script launches sglang with the flag) and
+    TensorRT-LLM's attention-DP balance timeout (TensorRT-LLM entries that run attention DP). None
+    marks a setting the script passes in a shape not recognised (unknown)."""
     out = {}
-    if "sglang.launch_server" in script and "--scheduler-recv-interval" in script:
-        lit = RECV_LITERAL.search(script)
-        value = int(lit.group(1)) if lit else None
-        for tp, body in RECV_BY_TP.findall(script):
-            m = re.search(r"SCHEDULER_RECV_INTERVAL=(\d+)", body)
-            if int(tp) == e["tp"] and m and "$CONC" not in body:
-                value = int(m.group(1))
-        if value is None:
-            rule = RECV_BY_CONC.search(script)
-            if rule:
-                threshold, high, low = map(int, rule.groups())
-                value = high if conc >= threshold else low
-        out["sched_recv_interval"] = value
-    if "trtllm-serve" in script and e["dp"]:
-        m = ADP_BALANCE.search(script)
-        timeout = re.search(r"timeout_iters:\s*(\d+)", m.group(1)) if m else None
-        balance = m is not None and re.search(r"enable_balance:\s*true", m.group(1)) is not None
-        out["adp_balance_timeout_iters"] = int(timeout.group(1)) if (balance and timeout) else None
+    framework = e["name"].split("-")
+    if "sglang" in framework and "sglang.launch_server" in script and "--scheduler-recv-interval" in script:
+        out["sched_recv_interval"] = recv_interval(script, e, conc)
+    if "trt" in framework and "trtllm-serve" in script and e["dp"]:
+        out["adp_balance_timeout_iters"] = adp_balance_timeout(script)
     return out
 
 
