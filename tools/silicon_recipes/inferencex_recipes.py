@@ -3,7 +3,9 @@
 
 The 1,733 rows of ../shared/data/silicon/train.csv whose provenance reads
 `source_file=2026-03-25.csv` / `2026-04-06.csv` (with `wip=` and an `image=` tag) are SemiAnalysis
-InferenceX benchmark points. Their columns omit three things the latency depends on:
+InferenceX benchmark points, and so are the 628 rows of its database dump (`db-dump/...; <image>`),
+which record their own layouts and worker counts (only MTP and the scheduler settings are added to
+them). The exports' columns omit three things the latency depends on:
 
 * speculative decoding: InferenceX runs DeepSeek-R1 with and without MTP (`spec-decoding: mtp`),
   and the row does not say which;
@@ -147,7 +149,13 @@ def family_of(model_path):
 
 def field(source, key):
     m = re.search(rf"{key}=([^;]*)", source)
-    return m.group(1).strip() if m else ""
+    if m:
+        return m.group(1).strip()
+    if key == "image" and source.startswith("db-dump/"):
+        # The database dump ends its provenance with the bare container image.
+        last = source.rsplit(";", 1)[-1].strip()
+        return last if "/" in last and ":" in last and "=" not in last else ""
+    return ""
 
 
 def matches(row, e):
@@ -320,7 +328,7 @@ def main():
     scripts = {}
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
-        if not (src.startswith("source_file=20") and "wip=" in src):
+        if not ((src.startswith("source_file=20") and "wip=" in src) or src.startswith("db-dump/")):
             continue
         counts["rows"] += 1
         found = [e for e in ents if matches(row, e)]
@@ -335,7 +343,10 @@ def main():
             rec["mtp_acceptance"] = ",".join([f"{a.mtp_acceptance:g}"] * n)
             counts["mtp known"] += 1
             counts["with mtp"] += n > 0
-        if row["mode"] == "agg":
+        # The database dump records its layouts and worker counts itself: only the MTP and scheduler
+        # settings it leaves out are added to its rows.
+        dump = src.startswith("db-dump/")
+        if row["mode"] == "agg" and not dump:
             # Only rows recorded in one of the exports' wrong encodings are rewritten.
             lay = {(e["tp"], e["ep"] or 1, e["dp"]) for e in found}
             if len(lay) == 1:
@@ -345,6 +356,7 @@ def main():
                     rec.update(layout("", tp, ep, dp))
                     rec["batch_size"] = -(-conc // tp) if dp else conc
                     counts["agg layout"] += 1
+        if row["mode"] == "agg":
             # Scheduler settings from the launch scripts, where every matching entry's script agrees.
             conc = int(field(row["silicon_data_source"], "silicon_concurrency"))
             settings = [scheduler_settings(launch_script(a.inferencex, e, scripts), e, conc) for e in found]
@@ -353,7 +365,7 @@ def main():
                 if len(values) == 1 and None not in values:
                     rec[col] = values.pop()
                     counts[label] += 1
-        if row["mode"] == "disagg":
+        if row["mode"] == "disagg" and not dump:
             lay = {(e["pw"], e["ptp"], e["pep"], e["pdp"], e["dw"], e["dtp"], e["dep"], e["ddp"]) for e in found}
             if len(lay) == 1:
                 pw, ptp, pep, pdp, dw, dtp, dep, ddp = lay.pop()
