@@ -29,7 +29,7 @@ BackendTuning BackendTuning::For(Backend b) {
   // (median-abs-error grid search, tools/fit_serving/fit_serving.py; 2-fold TPOT 9.6 %); wave_fraction
   // is shared. TTFT constants: refitted with the admission holds, on the rows completed by
   // tools/silicon_recipes (`--recipes`); wave_fraction 0.10 scored best held out in both readings
-  // (agg TTFT 2-fold 22.4 % completed, 23.5 % as recorded; 0.15: 22.8 / 24.0 %).
+  // (agg TTFT 2-fold 22.2 % completed, 23.5 % as recorded; 0.15: 22.6 / 24.0 %).
   BackendTuning t;
   switch (b) {
     case Backend::kVllm:
