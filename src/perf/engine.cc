@@ -936,10 +936,10 @@ Result<AggResult> PerfEngine::Aggregated(const ParallelSplit& split, int concurr
   double ttft = t.ttft_overhead_ms + t.ttft_scale * (p1.latency_ms + t.wave_fraction * (pb_ms - p1.latency_ms));
   // Admission holds (not scaled: they are counted in iterations of the composed step, which the
   // TPOT above already carries per token).
-  const double iteration_ms = tpot * options_.speculative.TokensPerStep();
-  const double wait_ms = admission.IsDefault()
-                             ? 0.0
-                             : AdmissionWaitMs(admission, iteration_ms, dp, b, ttft + tpot * (osl - 1));
+  const double wait_ms =
+      admission.IsDefault()
+          ? 0.0
+          : AdmissionWaitMs(admission, tpot * options_.speculative.TokensPerStep(), dp, b, ttft + tpot * (osl - 1));
   ttft += wait_ms;
 
   AggResult r;

@@ -171,11 +171,13 @@ class Engine {
     }
     double dur = 0;
     int decode_total = 0;
+    bool prefill = false;
     for (size_t r = 0; r < ranks_.size(); ++r) {
       Form(ranks_[r]);
       StepBatch& b = ranks_[r].batch;
       if (b.prefill_seqs > 0 || b.decode_seqs > 0) dur = std::max(dur, cost_->StepMs(b));
       decode_total += b.decode_seqs;
+      prefill = prefill || b.prefill_tokens > 0;
       if (b.decode_seqs > 0) {
         sh_->decode_batch_sum += b.decode_seqs;
         ++sh_->decode_batch_steps;
@@ -185,8 +187,6 @@ class Engine {
     if (sh_->trace) sh_->trace->steps.push_back({id_, now, dur, 1, ranks_[0].batch});
     sh_->itl.Add(dur, decode_total);
     ++sh_->steps;
-    bool prefill = false;
-    for (const auto& rk : ranks_) prefill = prefill || rk.batch.prefill_tokens > 0;
     recv_weight_ = prefill ? c_.recv_interval_iters : recv_weight_ + 1;
     for (auto& rk : ranks_) Apply(rk, now, end, out);
     Track();
@@ -212,7 +212,6 @@ class Engine {
       all_contexts = all_contexts && context && static_cast<int>(rk.running.size()) < c_.max_num_seqs;
       all_running = all_running && !rk.running.empty();
     }
-    adp_all_running_ = all_running;
     if (all_contexts) {
       adp_held_iters_ = 0;
       return false;
@@ -551,9 +550,12 @@ class Engine {
     if (c_.recv_interval_iters > 1) {
       recv_weight_ = static_cast<int>((recv_weight_ + k - 1) % c_.recv_interval_iters) + 1;
     }
-    // The balance counter of the run's other k − 1 iterations: every rank kept its running
-    // requests and none had a context, so it counts up and restarts at the timeout (AdpHold).
-    if (c_.adp_balance_timeout_iters > 0 && adp_all_running_) {
+    // The balance counter of the run's other k − 1 iterations: no rank had a context and the
+    // running sets did not change, so with every rank running it counts up and restarts at the
+    // timeout (AdpHold); otherwise it stays 0.
+    const bool all_running =
+        std::all_of(ranks_.begin(), ranks_.end(), [](const Rank& rk) { return !rk.running.empty(); });
+    if (c_.adp_balance_timeout_iters > 0 && ranks_.size() > 1 && all_running) {
       adp_held_iters_ = static_cast<int>((adp_held_iters_ + k - 1) % c_.adp_balance_timeout_iters);
     }
     for (auto& rk : ranks_) {
@@ -594,7 +596,6 @@ class Engine {
   int recv_weight_ = 0;        // weight of the iterations since the last poll
   int adp_held_iters_ = 0;     // consecutive iterations the attention-DP balance has held contexts
   bool hold_contexts_ = false;  // this iteration's AdpHold()
-  bool adp_all_running_ = false;  // whether every rank had running requests at that check
 };
 
 Status Validate(const EngineConfig& c) {
