@@ -52,8 +52,12 @@ FRAMEWORK = {"trtllm": "trt", "sglang": "sglang", "vllm": "vllm"}
 SGLANG_EAGLE_STEPS = {"dsr1": 2, "glm5": 3, "qwen3.5": 3}
 MTP_ACCEPTANCE = 0.70  # per draft token, fitted on the even MTP rows (README.md)
 # Single-node launch scripts (runners/launch_*.sh): benchmarks/single_node/ since 2026-02-19,
-# benchmarks/ before; name = <model prefix>_<precision>_<runner>[_trt][_mtp].sh.
+# benchmarks/ before; name = <model prefix>_<precision>_<runner>[_trt][_mtp].sh. Until 2026-01-22 the
+# scripts were split by how the runner starts the container: <name>_docker.sh / <name>_slurm.sh.
 SCRIPT_DIRS = ("benchmarks/single_node", "benchmarks")
+LEGACY_SUFFIXES = ("_docker", "_slurm")
+# SGLang's old --enable-ep-moe flag: expert parallelism over the whole TP group (ep size = tp size).
+SGLANG_EP_MOE = re.compile(r"--enable-ep-moe\b")
 # The scheduler settings read from those scripts, only in these exact shapes (anything else: unset).
 RECV_LITERAL = re.compile(r"--scheduler-recv-interval[ =](\d+)")
 RECV_BY_CONC = re.compile(r"if \[\[ \$CONC -ge (\d+) \]\]; then\s+SCHEDULER_RECV_INTERVAL=(\d+)\s+"
@@ -223,23 +227,39 @@ def draft_tokens(e):
     return None
 
 
-def launch_script(repo, e, cache):
-    """Text of the single-node launch script an agg entry ran, at the entry's config commit ('' if none)."""
+def launch_scripts(repo, e, cache):
+    """Texts of the single-node launch scripts an agg entry may have run, at the entry's config commit:
+    the one script of its name, or (before 2026-01-22) its _docker and _slurm variants, whichever
+    exist (which one ran depends on the runner; callers use only what all of them agree on).
+    Empty when there is none."""
     if "dynamo" in e["name"] or not e["precision"]:
-        return ""
+        return []
     parts = e["name"].split("-")
     runner = system_of(e["name"])
-    name = f"{parts[0]}_{e['precision']}_{runner}{'_trt' if 'trt' in parts else ''}{'_mtp' if e['spec'] == 'mtp' else ''}.sh"
-    for d in SCRIPT_DIRS:
-        key = (e["commit"], f"{d}/{name}")
+    stem = f"{parts[0]}_{e['precision']}_{runner}{'_trt' if 'trt' in parts else ''}{'_mtp' if e['spec'] == 'mtp' else ''}"
+
+    def show(path):
+        key = (e["commit"], path)
         if key not in cache:
             try:
-                cache[key] = git(repo, "show", f"{e['commit']}:{d}/{name}")
+                cache[key] = git(repo, "show", f"{e['commit']}:{path}")
             except subprocess.CalledProcessError:
                 cache[key] = ""
-        if cache[key]:
-            return cache[key]
-    return ""
+        return cache[key]
+
+    for d in SCRIPT_DIRS:
+        text = show(f"{d}/{stem}.sh")
+        if text:
+            return [text]
+    return [t for t in (show(f"benchmarks/{stem}{suffix}.sh") for suffix in LEGACY_SUFFIXES) if t]
+
+
+def sglang_ep_over_tp(scripts, e):
+    """Whether an SGLang agg entry's launch scripts all run expert parallelism over the TP group
+    (`--enable-ep-moe`, SGLang's flag before --ep-size: ep size = tp size) where the config gives no ep."""
+    framework = e["name"].split("-")
+    return ("sglang" in framework and not e["dp"] and (e["ep"] or 1) == 1 and bool(scripts)
+            and all("sglang.launch_server" in s and SGLANG_EP_MOE.search(s) for s in scripts))
 
 
 def recv_interval(script, e, conc):
@@ -281,17 +301,87 @@ def adp_balance_timeout(script):
     return int(timeout.group(1)) if timeout else 50
 
 
+# The per-iteration token budget each framework's launch line passes (the engine's max_num_tokens:
+# TensorRT-LLM max_num_tokens, vLLM max_num_batched_tokens, SGLang chunked_prefill_size).
+BUDGET_FLAG = {"trt": r"--max_num_tokens[ =]|max_num_tokens:[ \t]*",
+               "vllm": r"--max-num-batched-tokens[ =]", "sglang": r"--chunked-prefill-size[ =]"}
+LAUNCH = {"trt": r"trtllm-serve ", "vllm": r"vllm serve |vllm\.entrypoints\.openai\.api_server",
+          "sglang": r"sglang\.launch_server"}
+BUDGET_ARG = r'(\d+|"?\$[A-Z_][A-Z0-9_]*"?|"?\$\(\([^`"]*?\)\)"?)(?=[\s\\]|$)'
+# Lines the budget evaluation keeps: shell tests and plain assignments, nothing that runs a command.
+KEEP_TEST = re.compile(r"^\s*(if|elif) (\[\[? [^`;]*?\]\]?)( (\|\||&&) \[\[? [^`;]*?\]\]?)*; then\s*$")
+KEEP_ASSIGN = re.compile(r"""^\s*[A-Z_][A-Z0-9_]*=("[^"`]*"|'[^'`]*'|\$\(\([^`;]*\)\)|\$[A-Z_][A-Z0-9_]*"""
+                         r"""|\$\{[A-Z_][A-Z0-9_]*(:-[^}`$]*)?\}|[A-Za-z0-9_./:+-]*)\s*(#.*)?$""")
+HEREDOC = re.compile(r"<<-?\s*'?\"?(\w+)")
+MAX_BUDGET = 1 << 20
+MAX_MODEL_LEN_EXTRA = (200, 256)  # generate_sweep_configs.py: max-model-len = isl + osl + 200 (later 256)
+
+
+def script_budget(script, e, conc):
+    """The token budget (max_num_tokens) a launch script passes for this entry and concurrency, or
+    None when it is not knowable here: the flag absent, passed more than one way, or computed from
+    anything but the benchmark's own variables. The script's tests and plain assignments are run in
+    bash (`set -u`, no other commands, heredoc bodies dropped) with the variables InferenceX's
+    workflow sets for the entry; scripts with case/loops/functions are not evaluated."""
+    framework = [f for f in ("trt", "vllm", "sglang") if f in e["name"].split("-")]
+    if len(framework) != 1:
+        return None
+    if len(re.findall(LAUNCH[framework[0]], script)) != 1:  # one server launch, or which one ran is unclear
+        return None
+    args = set(re.findall(f"(?:{BUDGET_FLAG[framework[0]]}){BUDGET_ARG}", script))
+    if len(args) != 1:
+        return None
+    arg = args.pop()
+    if arg.isdigit():
+        return int(arg) if 0 < int(arg) <= MAX_BUDGET else None
+    if re.search(r"^\s*(case |for |while |function |[A-Za-z_]+\(\)\s*\{)", script, re.M):
+        return None
+    kept, end = [], None
+    for line in script.splitlines():
+        if end is not None:
+            end = None if line.strip() == end else end
+            continue
+        doc = HEREDOC.search(line)
+        if doc:
+            end = doc.group(1)
+            continue
+        if "$(" in line.replace("$((", "") or "`" in line:
+            continue
+        if KEEP_TEST.match(line) or re.match(r"^\s*else\s*$", line):
+            kept += [line, ":"]
+        elif re.match(r"^\s*fi\s*(#.*)?$", line) or KEEP_ASSIGN.match(line):
+            kept.append(line)
+    env = {"PATH": "/usr/bin:/bin", "CONC": str(conc), "ISL": str(e["isl"]), "OSL": str(e["osl"]),
+           "TP": str(e["tp"]), "EP_SIZE": str(e["ep"] or 1), "DP_ATTENTION": "true" if e["dp"] else "false",
+           "EVAL_ONLY": "false", "RUN_EVAL": "false", "SLURM_JOB_ID": "", "PORT": "8888",
+           "RANDOM_RANGE_RATIO": "0.8", "MODEL": "model", "RESULT_FILENAME": "result"}
+    program = "set -u\n" + "\n".join(kept) + f"\nprintf '%s' {arg}\n"
+    values = set()
+    # The workflow's MAX_MODEL_LEN was ISL + OSL + 200, later + 256: a budget that depends on it is unknown.
+    for extra in MAX_MODEL_LEN_EXTRA:
+        env["MAX_MODEL_LEN"] = str(e["isl"] + e["osl"] + extra)
+        run = subprocess.run(["bash", "--noprofile", "--norc", "-c", program], env=env, capture_output=True, text=True)
+        out = run.stdout.strip()
+        if run.returncode != 0 or not out.isdigit() or not 0 < int(out) <= MAX_BUDGET:
+            return None
+        values.add(int(out))
+    return values.pop() if len(values) == 1 else None
+
+
 def scheduler_settings(script, e, conc):
-    """{column: value} of the admission settings a launch script sets for this entry and concurrency:
-    SGLang's receive interval (SGLang entries whose script launches sglang with the flag) and
-    TensorRT-LLM's attention-DP balance timeout (TensorRT-LLM entries that run attention DP). None
-    marks a setting the script passes in a shape not recognised (unknown)."""
+    """{column: value} of the scheduler settings a launch script sets for this entry and concurrency:
+    SGLang's receive interval (SGLang entries whose script launches sglang with the flag),
+    TensorRT-LLM's attention-DP balance timeout (TensorRT-LLM entries that run attention DP) and the
+    token budget (script_budget). None marks a setting the script passes in a shape not recognised
+    (unknown)."""
     out = {}
     framework = e["name"].split("-")
     if "sglang" in framework and "sglang.launch_server" in script and "--scheduler-recv-interval" in script:
         out["sched_recv_interval"] = recv_interval(script, e, conc)
     if "trt" in framework and "trtllm-serve" in script and e["dp"]:
         out["adp_balance_timeout_iters"] = adp_balance_timeout(script)
+    if script:
+        out["max_num_tokens"] = script_budget(script, e, conc)
     return out
 
 
@@ -322,9 +412,9 @@ def main():
             "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
             "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
             "decode_moe_tp_size", "decode_moe_ep_size", "sched_recv_interval", "adp_balance_timeout_iters",
-            "inferencex_config"]
+            "max_num_tokens", "inferencex_config"]
     out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0, "agg layout": 0,
-                       "recv interval": 0, "adp balance": 0}
+                       "recv interval": 0, "adp balance": 0, "ep over tp": 0, "budget": 0}
     scripts = {}
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
@@ -346,6 +436,7 @@ def main():
         # The database dump records its layouts and worker counts itself: only the MTP and scheduler
         # settings it leaves out are added to its rows.
         dump = src.startswith("db-dump/")
+        ran = {} if row["mode"] != "agg" else {id(e): launch_scripts(a.inferencex, e, scripts) for e in found}
         if row["mode"] == "agg" and not dump:
             # Only rows recorded in one of the exports' wrong encodings are rewritten.
             lay = {(e["tp"], e["ep"] or 1, e["dp"]) for e in found}
@@ -356,11 +447,19 @@ def main():
                     rec.update(layout("", tp, ep, dp))
                     rec["batch_size"] = -(-conc // tp) if dp else conc
                     counts["agg layout"] += 1
+        if row["mode"] == "agg" and all(sglang_ep_over_tp(ran[id(e)], e) for e in found):
+            # The config gives no ep, the script ran the experts over the TP group: a layout the
+            # row (export or dump) records as moe_ep 1.
+            tp = int(rec.get("tp_size") or row["tp_size"] or 1)
+            if int(rec.get("moe_ep_size") or row["moe_ep_size"] or 1) != tp:
+                rec.update(moe_tp_size=1, moe_ep_size=tp)
+                counts["ep over tp"] += 1
         if row["mode"] == "agg":
-            # Scheduler settings from the launch scripts, where every matching entry's script agrees.
+            # Scheduler settings from the launch scripts, where every matching entry's scripts agree.
             conc = int(field(row["silicon_data_source"], "silicon_concurrency"))
-            settings = [scheduler_settings(launch_script(a.inferencex, e, scripts), e, conc) for e in found]
-            for col, label in (("sched_recv_interval", "recv interval"), ("adp_balance_timeout_iters", "adp balance")):
+            settings = [scheduler_settings(s, e, conc) for e in found for s in (ran[id(e)] or [""])]
+            for col, label in (("sched_recv_interval", "recv interval"), ("adp_balance_timeout_iters", "adp balance"),
+                               ("max_num_tokens", "budget")):
                 values = {st.get(col) for st in settings}
                 if len(values) == 1 and None not in values:
                     rec[col] = values.pop()
@@ -387,8 +486,10 @@ def main():
             w.writerow(rec)
     print(f"{counts['rows']} InferenceX rows, {counts['matched']} matched a config entry; MTP known for "
           f"{counts['mtp known']} ({counts['with mtp']} with MTP); agg layout corrected for {counts['agg layout']}; "
-          f"disagg layout and workers for {counts['layout']}; scheduler receive interval for "
-          f"{counts['recv interval']}, attention-DP balance timeout for {counts['adp balance']}; "
+          f"disagg layout and workers for {counts['layout']}; SGLang --enable-ep-moe layout for "
+          f"{counts['ep over tp']}; scheduler receive interval for "
+          f"{counts['recv interval']}, attention-DP balance timeout for {counts['adp balance']}, token budget for "
+          f"{counts['budget']}; "
           f"{len(out)} rows written to {a.out}", file=sys.stderr)
 
 

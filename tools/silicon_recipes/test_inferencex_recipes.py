@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Unit tests of what inferencex_recipes.py reads from launch scripts (no InferenceX checkout needed:
+the scripts are written here, in the shapes InferenceX uses, and the legacy-name lookup runs on a
+throwaway git repository).
+
+    /usr/bin/python3 -m unittest tools/silicon_recipes/test_inferencex_recipes.py   # or via ctest
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import inferencex_recipes as ir  # noqa: E402
+
+TRT_MTP = """#!/usr/bin/env bash
+source "$(dirname "$0")/../benchmark_lib.sh"
+if [[ -n "$SLURM_JOB_ID" ]]; then
+  echo "JOB $SLURM_JOB_ID running on $SLURMD_NODENAME"
+fi
+hf download "$MODEL"
+PIECEWISE_CUDA_GRAPHS="false"
+MAX_BATCH_SIZE=$CONC
+MTP=3
+if [[ "$DP_ATTENTION" == "true" ]]; then
+    MAX_BATCH_SIZE=$(( CONC < 4 ? CONC : CONC / 4 ))
+    MTP=1
+fi
+cat > $EXTRA_CONFIG_FILE << EOF
+cuda_graph_config:
+    max_batch_size: $MAX_BATCH_SIZE
+EOF
+MAX_NUM_TOKENS=$(( ((MTP+1)*MAX_BATCH_SIZE+ISL+64+63)/64*64 ))
+if [[ "$PIECEWISE_CUDA_GRAPHS" == "true" ]]; then
+    capture_tokens+=( $(seq 256 256 $MAX_NUM_TOKENS))
+fi  # end of piecewise
+if [ "${EVAL_ONLY}" = "true" ]; then
+    MAX_NUM_TOKENS="$EVAL_MAX_MODEL_LEN"
+fi
+mpirun -n 1 trtllm-serve $MODEL --port=$PORT \\
+    --max_batch_size=$MAX_BATCH_SIZE \\
+    --max_num_tokens=$MAX_NUM_TOKENS \\
+    --tp_size=$TP --ep_size=$EP_SIZE > $SERVER_LOG 2>&1 &
+SERVER_PID=$!
+"""
+
+TRT_FLOORED = """MAX_NUM_TOKENS=$(( ($CONC+$ISL+64+63)/64*64 ))
+MAX_MODEL_LEN=$(( MAX_MODEL_LEN > 8192 ? MAX_MODEL_LEN : 8192 ))
+MAX_NUM_TOKENS=$(( MAX_NUM_TOKENS > 8192 ? MAX_NUM_TOKENS : 8192 ))
+trtllm-serve $MODEL --max_num_tokens=$MAX_NUM_TOKENS --max_seq_len=$MAX_MODEL_LEN
+"""
+
+VLLM = """vllm serve $MODEL --port $PORT \\
+--max-num-batched-tokens "$((ISL * 2 ))" \\
+--stream-interval 20 > $SERVER_LOG 2>&1 &
+"""
+
+SGLANG_BY_TP = """if [[ $TP -eq 8 ]]; then
+  if [[ $CONC -ge 16 ]]; then
+    SCHEDULER_RECV_INTERVAL=30
+  else
+    SCHEDULER_RECV_INTERVAL=10
+  fi
+  CHUNKED_PREFILL_SIZE=32768
+elif [[ $TP -eq 4 ]]; then
+  if [[ $ISL -ne 8192 ]] || [[ $OSL -ne 1024 ]]; then
+    echo "unsupported"
+  fi
+  CHUNKED_PREFILL_SIZE=8192
+else
+  echo "TP $TP not supported"; exit 1
+fi
+python3 -m sglang.launch_server --model-path $MODEL --chunked-prefill-size $CHUNKED_PREFILL_SIZE \\
+  --scheduler-recv-interval $SCHEDULER_RECV_INTERVAL
+"""
+
+
+def entry(name, tp=8, ep=None, dp=False, isl=1024, osl=1024, spec="none", precision="fp4", commit="HEAD"):
+    return dict(name=name, tp=tp, ep=ep, dp=dp, isl=isl, osl=osl, spec=spec, precision=precision, commit=commit)
+
+
+class ScriptBudgetTest(unittest.TestCase):
+    def test_trt_mtp_budget_follows_the_scripts_formula_per_branch(self):
+        # (MTP+1) * max batch + ISL + 127, rounded down to 64: 4*128 + 1024 + 127 = 1663 -> 1600.
+        self.assertEqual(ir.script_budget(TRT_MTP, entry("dsr1-fp4-b200-trt-mtp"), 128), 1600)
+        # Attention DP: max batch CONC/4 = 64, MTP 1: 2*64 + 1024 + 127 = 1279 -> 1216.
+        self.assertEqual(ir.script_budget(TRT_MTP, entry("dsr1-fp4-b200-trt-mtp", dp=True), 256), 1216)
+        self.assertEqual(ir.script_budget(TRT_MTP, entry("dsr1-fp4-b200-trt-mtp", isl=8192), 4), 8320)
+
+    def test_floor_applies_and_an_unrelated_max_model_len_does_not_matter(self):
+        self.assertEqual(ir.script_budget(TRT_FLOORED, entry("dsr1-fp4-b200-trt"), 64), 8192)
+        self.assertEqual(ir.script_budget(TRT_FLOORED, entry("dsr1-fp4-b200-trt", isl=8192), 64), 8320)
+
+    def test_a_variable_the_workflow_does_not_set_makes_it_unknown(self):
+        script = TRT_MTP.replace('PIECEWISE_CUDA_GRAPHS="false"\n', "")
+        self.assertIsNone(ir.script_budget(script, entry("dsr1-fp4-b200-trt-mtp"), 128))
+
+    def test_a_budget_computed_from_max_model_len_is_unknown(self):
+        # The workflow's MAX_MODEL_LEN changed between ISL+OSL+200 and +256.
+        script = "MAX_NUM_TOKENS=$MAX_MODEL_LEN\ntrtllm-serve x --max_num_tokens=$MAX_NUM_TOKENS\n"
+        self.assertIsNone(ir.script_budget(script, entry("dsr1-fp4-b200-trt"), 64))
+
+    def test_vllm_inline_arithmetic_and_sglang_tp_branches(self):
+        self.assertEqual(ir.script_budget(VLLM, entry("minimaxm2.5-fp8-b200-vllm", tp=2), 64), 2048)
+        self.assertEqual(ir.script_budget(VLLM, entry("minimaxm2.5-fp8-b200-vllm", tp=2, isl=8192), 64), 16384)
+        self.assertEqual(ir.script_budget(SGLANG_BY_TP, entry("dsr1-fp8-b200-sglang"), 64), 32768)
+        self.assertEqual(ir.script_budget(SGLANG_BY_TP, entry("dsr1-fp8-b200-sglang", tp=4, isl=8192), 64), 8192)
+        # The else branch exits: no budget for a TP the script does not support.
+        self.assertIsNone(ir.script_budget(SGLANG_BY_TP, entry("dsr1-fp8-b200-sglang", tp=2), 64))
+
+    def test_literal_absent_ambiguous_and_foreign_flags(self):
+        lit = "python3 -m sglang.launch_server --chunked-prefill-size 16384 --tp $TP\n"
+        self.assertEqual(ir.script_budget(lit, entry("dsr1-fp4-b200-sglang"), 4), 16384)
+        self.assertIsNone(ir.script_budget("vllm serve $MODEL --port $PORT\n", entry("kimik2.5-fp4-b300-vllm"), 4))
+        two = "vllm serve a --max-num-batched-tokens 4096\nvllm serve b --max-num-batched-tokens 8192\n"
+        self.assertIsNone(ir.script_budget(two, entry("kimik2.5-fp4-b300-vllm"), 4))
+        # A vLLM flag in an SGLang entry's script is not its budget.
+        self.assertIsNone(ir.script_budget(VLLM, entry("dsr1-fp8-b200-sglang"), 4))
+
+    def test_values_from_commands_are_never_run(self):
+        script = ("N=$(cat /etc/hostname)\nMAX_NUM_TOKENS=$(( N + 1 ))\n"
+                  "trtllm-serve x --max_num_tokens=$MAX_NUM_TOKENS\n")
+        self.assertIsNone(ir.script_budget(script, entry("dsr1-fp4-b200-trt"), 4))
+        looped = "for x in 1 2; do\n  MAX_NUM_TOKENS=4096\ndone\ntrtllm-serve x --max_num_tokens=$MAX_NUM_TOKENS\n"
+        self.assertIsNone(ir.script_budget(looped, entry("dsr1-fp4-b200-trt"), 4))
+
+
+@unittest.skipUnless(shutil.which("git"), "git not installed")
+class LegacyScriptsTest(unittest.TestCase):
+    def test_docker_and_slurm_variants_are_read_and_must_agree(self):
+        with tempfile.TemporaryDirectory() as repo:
+            def commit(files):
+                for path, text in files.items():
+                    os.makedirs(os.path.join(repo, os.path.dirname(path)), exist_ok=True)
+                    with open(os.path.join(repo, path), "w") as f:
+                        f.write(text)
+                subprocess.run(["git", "-C", repo, "add", "-A"], check=True, capture_output=True)
+                subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                               check=True, capture_output=True)
+                return ir.git(repo, "rev-parse", "--short", "HEAD").strip()
+
+            subprocess.run(["git", "init", "-q", repo], check=True, capture_output=True)
+            docker = ("python3 -m sglang.launch_server --enable-ep-moe --chunked-prefill-size 16384 "
+                      "--scheduler-recv-interval 30\n")
+            c1 = commit({"benchmarks/dsr1_fp4_b200_docker.sh": docker})
+            e = entry("dsr1-fp4-b200-sglang", tp=4, commit=c1)
+            scripts = ir.launch_scripts(repo, e, {})
+            self.assertEqual(scripts, [docker])
+            self.assertTrue(ir.sglang_ep_over_tp(scripts, e))
+            self.assertEqual(ir.scheduler_settings(scripts[0], e, 64),
+                             {"sched_recv_interval": 30, "max_num_tokens": 16384})
+            # A config that gives ep, or runs attention DP, is not rewritten.
+            self.assertFalse(ir.sglang_ep_over_tp(scripts, entry("dsr1-fp4-b200-sglang", tp=4, ep=4)))
+            self.assertFalse(ir.sglang_ep_over_tp(scripts, entry("dsr1-fp4-b200-sglang", tp=4, dp=True)))
+
+            # Both variants present: both are returned (callers keep only what they agree on).
+            slurm = docker.replace("--enable-ep-moe ", "")
+            c2 = commit({"benchmarks/dsr1_fp4_b200_slurm.sh": slurm})
+            e2 = entry("dsr1-fp4-b200-sglang", tp=4, commit=c2)
+            scripts = ir.launch_scripts(repo, e2, {})
+            self.assertEqual(sorted(scripts), sorted([docker, slurm]))
+            self.assertFalse(ir.sglang_ep_over_tp(scripts, e2))
+
+            # The one-script name wins over the legacy variants once it exists.
+            current = "python3 -m sglang.launch_server --scheduler-recv-interval 10\n"
+            c3 = commit({"benchmarks/single_node/dsr1_fp4_b200.sh": current})
+            self.assertEqual(ir.launch_scripts(repo, entry("dsr1-fp4-b200-sglang", commit=c3), {}), [current])
+            # Multi-node (dynamo) entries have no single-node script.
+            self.assertEqual(ir.launch_scripts(repo, entry("dsr1-fp4-b200-dynamo-sglang", commit=c3), {}), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
