@@ -35,6 +35,7 @@ struct EstimateFlags {
   int isl = 4000, osl = 1000, concurrency = 0, batch_size = 0, max_num_tokens = 0;
   SplitFlags split, prefill, decode;
   int prefill_batch = 1, prefill_workers = 0, decode_batch = 0, decode_workers = 0;  // workers 0 = derive (des) / 1
+  int decode_max_batch = 0;  // 0 = the backend's default
   bool detail = false;
   SpeculativeFlags speculative;
 };
@@ -225,6 +226,7 @@ int RunSingle(const EstimateFlags& f) {
                                       (r.disagg.decode_workers * r.disagg.decode_split.dp)));
     }
     r.disagg.decode_batch = std::max(db, 1);
+    r.decode_max_batch = f.decode_max_batch;
     mem_split = r.disagg.decode_split;
     breakdown_split = r.disagg.decode_split;
     breakdown_batch = r.disagg.decode_batch;
@@ -409,6 +411,10 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--prefill-workers", f->prefill_workers, "disagg: prefill workers (default: derived by rate matching under des, else 1)")
         ->check(kCountRange);
     app->add_option("--decode-batch-size", f->decode_batch, "disagg: batch per decode DP rank (default from --concurrency)")
+        ->check(kLoadRange);
+    app->add_option("--decode-max-batch-size", f->decode_max_batch,
+                    "disagg, simulation: running sequences per decode DP rank (the decode workers' max batch size; "
+                    "requests beyond it wait for a slot before their first token; default: the backend's)")
         ->check(kLoadRange);
     app->add_option("--decode-workers", f->decode_workers, "disagg: decode workers (default: derived under des, else 1)")
         ->check(kCountRange);

@@ -114,6 +114,20 @@ TEST(EstimateCliTest, SimulatedDisaggReportsTheWorkerCountsItDerived) {
   EXPECT_EQ((*j)["decode_batch_size"].get<int>(), (256 + d - 1) / d);
 }
 
+// A decode max batch below the load per decode rank makes requests wait for a slot: TTFT grows, the
+// smaller decode batch runs faster.
+TEST(EstimateCliTest, DecodeMaxBatchSizeQueuesTheFirstTokens) {
+  const std::string base = "estimate --model Qwen/Qwen3-32B --system h200_sxm --backend trtllm --mode disagg --isl 1024 "
+                           "--osl 256 --concurrency 64 --prefill-tp 2 --decode-tp 2 --prefill-workers 1 "
+                           "--decode-workers 1 --format json";
+  auto free_slots = ExecJson(base);
+  auto capped = ExecJson(base + " --decode-max-batch-size 16");
+  ASSERT_TRUE(free_slots.has_value() && capped.has_value());
+  EXPECT_GT((*capped)["ttft_ms"].get<double>(), 2.0 * (*free_slots)["ttft_ms"].get<double>());
+  EXPECT_LT((*capped)["tpot_ms"].get<double>(), (*free_slots)["tpot_ms"].get<double>());
+  EXPECT_EQ(Exec(base + " --decode-max-batch-size -1").rc, 2);
+}
+
 // --perf-db reads the perfdb layout (DIR/<backend>/<table>.csv[.gz]): a MoE table of
 // Qwen3-30B-A3B's expert shape (hidden 2048, inter 768, top-8 of 128) replaces the fitted grid for
 // that op; a directory without tables is an error that names what is missing.

@@ -175,6 +175,17 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
   // Serving settings a benchmark recipe records (all optional; absent = the framework default).
   DYPROF_ASSIGN_OR_RETURN(auto budget, BoundedIntField(t, i, "max_num_tokens", 1, kMaxSequenceTokens));
   if (budget) r.max_num_tokens = *budget;
+  DYPROF_ASSIGN_OR_RETURN(auto decode_max_batch,
+                          BoundedIntField(t, i, "decode_max_batch_size", 1, static_cast<int>(kMaxConcurrency)));
+  if (decode_max_batch) {
+    if (r.mode != ServingMode::kDisagg) {
+      return Status::InvalidArgument(fmt::format(
+          "column decode_max_batch_size: {} given for a row of mode {} (expected empty: it limits the decode workers of a "
+          "disaggregated deployment)",
+          *decode_max_batch, ServingModeName(r.mode)));
+    }
+    r.decode_max_batch = *decode_max_batch;
+  }
   DYPROF_ASSIGN_OR_RETURN(auto recv, BoundedIntField(t, i, "sched_recv_interval", 1, kMaxRecvIntervalIters));
   if (recv) r.admission.recv_interval_iters = *recv;
   if (recv && *recv > 1 && r.backend != Backend::kSglang) {

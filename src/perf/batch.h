@@ -58,6 +58,9 @@ struct EstimateRequest {
   DisaggConfig disagg;
   bool disagg_workers_known = true;  // false: a silicon row without worker counts (defaults of 1 above)
   int max_num_tokens = 0;  // 0 → backend default (silicon column max_num_tokens)
+  // Disagg: the decode workers' max running sequences per DP rank (silicon column
+  // decode_max_batch_size; 0 → backend default). The simulation queues requests beyond it.
+  int decode_max_batch = 0;
   // Admission holds of the deployment's scheduler (agg; silicon columns sched_recv_interval and
   // adp_balance_timeout_iters): the closed form adds their mean, the simulation runs them.
   AdmissionSettings admission;

@@ -58,6 +58,34 @@ TEST(BatchTest, DisaggRowDerivesBatchAndWorkers) {
   EXPECT_EQ(b->disagg.decode_batch, 13);  // recorded value wins
 }
 
+TEST(BatchTest, DecodeMaxBatchColumnLimitsTheDecodeWorkersOfDisaggRowsOnly) {
+  std::string header = std::string(kHeader);
+  header.insert(header.size() - 1, ",decode_max_batch_size");
+  // 1 prefill worker (TP4) and 2 decode workers (TP8, 8 attention-DP ranks) for 180 users.
+  const std::string disagg = ",silicon_concurrency=180,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp4,disagg,1024,1024,"
+                             "nvfp4,nvfp4,,,,,,,1,1,4,1,1,1,4,,2,8,1,8,1,8,1000,20";
+  const std::string agg = ",silicon_concurrency=64,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp4,agg,1024,1024,"
+                          "nvfp4,nvfp4,64,8,1,1,1,8,,,,,,,,,,,,,,,300,6";
+  std::string csv = header + "free" + disagg + ",\n" + "capped" + disagg + ",4\n" + "zero" + disagg + ",0\n" +
+                    "on_agg" + agg + ",4\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto free_row = RequestFromSiliconRow(*t, 0);
+  auto capped = RequestFromSiliconRow(*t, 1);
+  ASSERT_TRUE(free_row.ok() && capped.ok());
+  EXPECT_EQ(free_row->decode_max_batch, 0);
+  EXPECT_EQ(capped->decode_max_batch, 4);
+  EXPECT_EQ(capped->disagg.decode_batch, 12);  // the load per rank, ceil(180 / 16), is not the cap
+  auto zero = RequestFromSiliconRow(*t, 2);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().message(), "column decode_max_batch_size: expected an integer 1..1048576, found '0'");
+  auto on_agg = RequestFromSiliconRow(*t, 3);
+  ASSERT_FALSE(on_agg.ok());
+  EXPECT_EQ(on_agg.status().message(),
+            "column decode_max_batch_size: 4 given for a row of mode agg (expected empty: it limits the decode workers of a "
+            "disaggregated deployment)");
+}
+
 TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
   // train.csv's columns plus the two optional ones accuracy --recipes supplies.
   std::string header = std::string(kHeader);

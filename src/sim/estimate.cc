@@ -33,7 +33,10 @@ Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& 
         c.prefill_workers = w.prefill_workers;
         c.decode_workers = w.decode_workers;
       }
-      DYPROF_ASSIGN_OR_RETURN(SimResult s, SimulateDisagg(engine, c, conc, r.isl, r.osl, r.max_num_tokens, options));
+      SimOptions disagg_options = options;
+      if (r.decode_max_batch > 0) disagg_options.decode_max_num_seqs = r.decode_max_batch;
+      DYPROF_ASSIGN_OR_RETURN(SimResult s,
+                              SimulateDisagg(engine, c, conc, r.isl, r.osl, r.max_num_tokens, disagg_options));
       if (sim) *sim = s;
       const int gpus = c.prefill_split.NumGpus() * c.prefill_workers + c.decode_split.NumGpus() * c.decode_workers;
       return s.ToMetrics(r.osl, gpus, Median(engine, options));

@@ -262,6 +262,27 @@ TEST(SchedulerTest, DisaggTransferAndAdmission) {
   EXPECT_EQ(r->tokens_out, 4);
 }
 
+TEST(SchedulerTest, DisaggDecodeSlotsQueueTheFirstToken) {
+  // Two users, one 100-token request each, both prefilled in one 12 ms step. With one decode slot
+  // the second request waits for the first to finish its two decode steps (11 ms each): its first
+  // token comes at 12 + 22 = 34 ms instead of 12.
+  FakeCost pc, dc;
+  DisaggEngines d;
+  d.prefill = Cfg(SchedPolicy::kTrtllm, 1024);
+  d.decode = Cfg(SchedPolicy::kTrtllm, 1024);
+  Workload w = Closed(2, 1, 100, 3);
+  auto free_slots = SimulateDisaggEngines(d, pc, dc, w);
+  ASSERT_TRUE(free_slots.ok()) << free_slots.status().message();
+  EXPECT_NEAR(free_slots->ttft_ms.mean, 12.0, 1e-9);
+  d.decode.max_num_seqs = 1;
+  auto one_slot = SimulateDisaggEngines(d, pc, dc, w);
+  ASSERT_TRUE(one_slot.ok()) << one_slot.status().message();
+  EXPECT_NEAR(one_slot->ttft_ms.mean, (12.0 + 34.0) / 2, 1e-9);
+  EXPECT_NEAR(one_slot->tpot_ms.mean, 11.0, 1e-9);  // each decodes alone
+  EXPECT_DOUBLE_EQ(one_slot->mean_decode_batch, 1.0);
+  EXPECT_EQ(one_slot->tokens_out, 6);
+}
+
 TEST(SchedulerTest, DisaggConservationManyWorkers) {
   FakeCost pc, dc;
   DisaggEngines d;

@@ -252,7 +252,10 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
   const int per_p = (std::max(concurrency, 1) + c.prefill_workers - 1) / c.prefill_workers;
   const int per_d = (std::max(concurrency, 1) + c.decode_workers - 1) / c.decode_workers;
   DYPROF_ASSIGN_OR_RETURN(Built p, BuildEngine(engine, c.prefill_split, per_p, isl, osl, max_num_tokens, options));
-  DYPROF_ASSIGN_OR_RETURN(Built d, BuildEngine(engine, c.decode_split, per_d, isl, osl, max_num_tokens, options));
+  SimOptions decode_options = options;
+  if (options.decode_max_num_seqs > 0) decode_options.max_num_seqs = options.decode_max_num_seqs;
+  DYPROF_ASSIGN_OR_RETURN(Built d,
+                          BuildEngine(engine, c.decode_split, per_d, isl, osl, max_num_tokens, decode_options));
   DisaggEngines de;
   de.prefill = p.cfg;
   de.prefill_workers = c.prefill_workers;

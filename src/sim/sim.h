@@ -32,6 +32,9 @@ struct SimOptions {
   double isl_spread = -1, osl_spread = -1;  // uniform ±fraction (< 0 = SimDefaults)
   uint64_t seed = 1;
   int max_num_seqs = 0;                   // running sequences per DP rank
+  // Disagg: running sequences per decode DP rank (the decode workers' max batch size; TensorRT-LLM
+  // max_batch_size). Requests beyond it wait for a slot before their first token. 0 = max_num_seqs.
+  int decode_max_num_seqs = 0;
   int64_t kv_tokens = 0;                  // per DP rank; 0 = the memory model; < 0 = unlimited
   double request_overhead_ms = -1;        // client/HTTP/tokenizer time in TTFT and E2E
   std::optional<SchedPolicy> policy;      // default: the engine's backend

@@ -131,6 +131,43 @@ TEST(SimTest, DisaggWithDerivedWorkers) {
   EXPECT_GT(r->ttft_ms.mean, r->kv_transfer_ms);
 }
 
+// The decode workers' max batch (decode_max_num_seqs, a silicon row's decode_max_batch_size) caps
+// the decode batch only: requests beyond it wait for a slot, which is TTFT, not TPOT.
+TEST(SimTest, DisaggDecodeMaxBatchQueuesRequestsBeyondTheDecodeSlots) {
+  auto e = Engine(Backend::kTrtllm);
+  ASSERT_TRUE(e.ok());
+  DisaggConfig c;
+  c.prefill_split.tp = 2;
+  c.decode_split.tp = 2;
+  SimOptions o;
+  o.isl_spread = o.osl_spread = 0;
+  auto free_slots = SimulateDisagg(*e, c, 32, 1024, 256, 0, o);
+  o.decode_max_num_seqs = 8;
+  auto capped = SimulateDisagg(*e, c, 32, 1024, 256, 0, o);
+  ASSERT_TRUE(free_slots.ok() && capped.ok());
+  EXPECT_GT(free_slots->mean_decode_batch, 8.0);
+  EXPECT_LE(capped->mean_decode_batch, 8.0);
+  // 32 users, 8 slots: three in four requests wait for whole decodes; the ones decoding run a smaller batch.
+  EXPECT_GT(capped->ttft_ms.mean, 2.0 * free_slots->ttft_ms.mean);
+  EXPECT_LT(capped->tpot_ms.mean, free_slots->tpot_ms.mean);
+  EXPECT_EQ(capped->tokens_out, free_slots->tokens_out);
+  // The estimator passes a row's decode_max_batch_size through.
+  EstimateRequest r;
+  r.model = "m";
+  r.mode = ServingMode::kDisagg;
+  r.isl = 1024;
+  r.osl = 256;
+  r.concurrency = 32;
+  r.disagg = c;
+  r.decode_max_batch = 8;
+  SimOptions plain;
+  plain.isl_spread = plain.osl_spread = 0;
+  SimResult via_row;
+  auto m = RunEstimateDes(*e, r, plain, &via_row);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_DOUBLE_EQ(via_row.ttft_ms.mean, capped->ttft_ms.mean);
+}
+
 // Runs that would take minutes are refused up front, naming the limit; the closed form is not
 // limited. (A disagg row at 5e7 users, or with a 16M-token output, used to run for minutes.)
 TEST(SimTest, OversizedRunsAreRefusedBeforeSimulating) {
