@@ -213,6 +213,18 @@ def encodings(t, ep, dp, row):
     return out
 
 
+# srt-slurm TensorRT-LLM recipe names: ctx<P>[<layout>]_gen<D>[_]<layout>_batch<B>_..., e.g.
+# ctx1_gen5_tep8_batch1_eplb0_mtp3.yaml or ctx1dep4_gen4tep8_batch1_allconc_eplb0_mtp0.yaml, B being the
+# decode workers' max_batch_size (per attention-DP rank; the recipe's trtllm_config.decode.max_batch_size).
+RECIPE_DECODE_BATCH = re.compile(r"^ctx\d+(?:[a-z]+\d+)?_gen\d+_?[a-z]+\d+_batch(\d+)_")
+
+
+def decode_max_batch(e):
+    """The decode max batch size per DP rank a multi-node entry's recipe name gives, or None."""
+    m = RECIPE_DECODE_BATCH.match(e["recipe"].rsplit("/", 1)[-1])
+    return int(m.group(1)) if m and int(m.group(1)) >= 1 else None
+
+
 def draft_tokens(e):
     """MTP draft tokens of an entry: 0 without MTP, None when the count is not knowable."""
     if e["spec"] != "mtp":
@@ -412,9 +424,10 @@ def main():
             "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
             "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
             "decode_moe_tp_size", "decode_moe_ep_size", "sched_recv_interval", "adp_balance_timeout_iters",
-            "max_num_tokens", "inferencex_config"]
+            "max_num_tokens", "decode_max_batch_size", "inferencex_config"]
     out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0, "agg layout": 0,
-                       "recv interval": 0, "adp balance": 0, "ep over tp": 0, "budget": 0}
+                       "recv interval": 0, "adp balance": 0, "ep over tp": 0, "budget": 0,
+                       "decode max batch": 0}
     scripts = {}
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
@@ -473,6 +486,14 @@ def main():
                     rec.update(layout("prefill_", ptp, pep, pdp))
                     rec.update(layout("decode_", dtp, dep, ddp))
                     counts["layout"] += 1
+        if row["mode"] == "disagg" and (rec.get("decode_num_workers") or row["decode_num_workers"]):
+            # A scheduler setting the dump leaves out too, where every matching recipe names one. Only
+            # with the deployment's worker counts: slots per rank without the number of ranks would
+            # make a derived deployment queue.
+            batches = {decode_max_batch(e) for e in found}
+            if len(batches) == 1 and None not in batches:
+                rec["decode_max_batch_size"] = batches.pop()
+                counts["decode max batch"] += 1
         if len(rec) == 1:
             continue
         rec["inferencex_config"] = ";".join(sorted({f"{e['name']}@{e['commit']}" + (f":{e['recipe'].rsplit('/', 1)[-1]}"
@@ -489,7 +510,7 @@ def main():
           f"disagg layout and workers for {counts['layout']}; SGLang --enable-ep-moe layout for "
           f"{counts['ep over tp']}; scheduler receive interval for "
           f"{counts['recv interval']}, attention-DP balance timeout for {counts['adp balance']}, token budget for "
-          f"{counts['budget']}; "
+          f"{counts['budget']}; decode max batch for {counts['decode max batch']}; "
           f"{len(out)} rows written to {a.out}", file=sys.stderr)
 
 

@@ -127,6 +127,19 @@ class ScriptBudgetTest(unittest.TestCase):
         self.assertIsNone(ir.script_budget(looped, entry("dsr1-fp4-b200-trt"), 4))
 
 
+class RecipeNameTest(unittest.TestCase):
+    def test_decode_max_batch_comes_from_srt_slurm_trtllm_recipe_names_only(self):
+        def batch(name):
+            return ir.decode_max_batch(dict(recipe="recipes/trtllm/b200-fp4/1k1k/mtp/" + name))
+        self.assertEqual(batch("ctx1_gen5_tep8_batch1_eplb0_mtp3.yaml"), 1)
+        self.assertEqual(batch("ctx2_gen1_dep32_batch64_eplb0_mtp0.yaml"), 64)
+        self.assertEqual(batch("ctx1dep4_gen4tep8_batch16_allconc_eplb0_mtp0.yaml"), 16)
+        self.assertIsNone(batch("low-latency.yaml"))
+        self.assertIsNone(batch("disagg-gb200-1p1d-dep4-dep16.yaml"))
+        self.assertIsNone(batch("ctx1_gen1_dep8_batch0_eplb0_mtp0.yaml"))
+        self.assertIsNone(ir.decode_max_batch(dict(recipe="")))
+
+
 @unittest.skipUnless(shutil.which("git"), "git not installed")
 class LegacyScriptsTest(unittest.TestCase):
     def test_docker_and_slurm_variants_are_read_and_must_agree(self):
