@@ -171,6 +171,24 @@ int RunSingle(const EstimateFlags& f) {
     std::cerr << "error: --mode must be static, agg or disagg\n";
     return 2;
   }
+  if (f.decode_max_batch > 0) {  // a limit of the simulated decode workers, nothing else
+    if (*mode != ServingMode::kDisagg) {
+      std::cerr << "error: --decode-max-batch-size limits the decode workers of --mode disagg (got --mode " << f.mode
+                << ")\n";
+      return 2;
+    }
+    if (f.latency_model != "hybrid" && f.latency_model != "des") {
+      std::cerr << "error: --decode-max-batch-size is modelled by the scheduler simulation (--latency-model hybrid "
+                   "or des), not by --latency-model "
+                << f.latency_model << "\n";
+      return 2;
+    }
+    if (f.decode_batch > f.decode_max_batch) {
+      std::cerr << "error: --decode-batch-size " << f.decode_batch << " is above --decode-max-batch-size "
+                << f.decode_max_batch << "\n";
+      return 2;
+    }
+  }
   ModelArch arch = *model;
   for (auto [flag, dst] : {std::pair{&f.quant, &arch.weight_quant}, std::pair{&f.moe_quant, &arch.moe_quant},
                            std::pair{&f.kv_quant, &arch.kv_quant}}) {
@@ -225,6 +243,8 @@ int RunSingle(const EstimateFlags& f) {
       db = static_cast<int>(std::ceil(static_cast<double>(f.concurrency) /
                                       (r.disagg.decode_workers * r.disagg.decode_split.dp)));
     }
+    // The running batch per decode rank: the load's share, at most the decode workers' max batch.
+    if (f.decode_max_batch > 0) db = std::min(db, f.decode_max_batch);
     r.disagg.decode_batch = std::max(db, 1);
     r.decode_max_batch = f.decode_max_batch;
     mem_split = r.disagg.decode_split;
@@ -270,6 +290,7 @@ int RunSingle(const EstimateFlags& f) {
     if (f.decode_batch <= 0 && f.batch_size <= 0 && f.concurrency > 0) {
       r.disagg.decode_batch = std::max(1, static_cast<int>(std::ceil(static_cast<double>(f.concurrency) /
                                                                      (sim.decode_workers * r.disagg.decode_split.dp))));
+      if (f.decode_max_batch > 0) r.disagg.decode_batch = std::min(r.disagg.decode_batch, f.decode_max_batch);
     }
   }
   EngineLimits limits;

@@ -125,7 +125,18 @@ TEST(EstimateCliTest, DecodeMaxBatchSizeQueuesTheFirstTokens) {
   ASSERT_TRUE(free_slots.has_value() && capped.has_value());
   EXPECT_GT((*capped)["ttft_ms"].get<double>(), 2.0 * (*free_slots)["ttft_ms"].get<double>());
   EXPECT_LT((*capped)["tpot_ms"].get<double>(), (*free_slots)["tpot_ms"].get<double>());
+  EXPECT_EQ((*capped)["decode_batch_size"], 16);  // 64 users on one decode rank: 16 run
   EXPECT_EQ(Exec(base + " --decode-max-batch-size -1").rc, 2);
+  // Only the simulated decode workers of a disaggregated deployment have it.
+  ExecResult agg = Exec("estimate --model Qwen/Qwen3-32B --system h200_sxm --mode agg --tp 2 --concurrency 8 "
+                        "--decode-max-batch-size 4", /*with_stderr=*/true);
+  EXPECT_EQ(agg.rc, 2);
+  EXPECT_NE(agg.out.find("--decode-max-batch-size limits the decode workers of --mode disagg"), std::string::npos)
+      << agg.out;
+  ExecResult analytic = Exec(base + " --decode-max-batch-size 16 --latency-model analytic", /*with_stderr=*/true);
+  EXPECT_EQ(analytic.rc, 2);
+  EXPECT_NE(analytic.out.find("modelled by the scheduler simulation"), std::string::npos) << analytic.out;
+  EXPECT_EQ(Exec(base + " --decode-max-batch-size 16 --decode-batch-size 32").rc, 2);
 }
 
 // --perf-db reads the perfdb layout (DIR/<backend>/<table>.csv[.gz]): a MoE table of

@@ -259,6 +259,8 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
     } else {
       r.disagg.decode_batch = std::max(
           1, static_cast<int>(std::ceil(r.concurrency / (static_cast<double>(r.disagg.decode_workers) * ddp))));
+      // At most the decode workers' max batch: the users beyond it wait rather than run.
+      if (r.decode_max_batch > 0) r.disagg.decode_batch = std::min(r.disagg.decode_batch, r.decode_max_batch);
     }
   } else {
     DYPROF_ASSIGN_OR_RETURN(r.split, split_of(""));

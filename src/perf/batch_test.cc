@@ -75,7 +75,8 @@ TEST(BatchTest, DecodeMaxBatchColumnLimitsTheDecodeWorkersOfDisaggRowsOnly) {
   ASSERT_TRUE(free_row.ok() && capped.ok());
   EXPECT_EQ(free_row->decode_max_batch, 0);
   EXPECT_EQ(capped->decode_max_batch, 4);
-  EXPECT_EQ(capped->disagg.decode_batch, 12);  // the load per rank, ceil(180 / 16), is not the cap
+  EXPECT_EQ(free_row->disagg.decode_batch, 12);  // the load per rank, ceil(180 / 16)
+  EXPECT_EQ(capped->disagg.decode_batch, 4);     // of which 4 run, the rest wait
   auto zero = RequestFromSiliconRow(*t, 2);
   ASSERT_FALSE(zero.ok());
   EXPECT_EQ(zero.status().message(), "column decode_max_batch_size: expected an integer 1..1048576, found '0'");

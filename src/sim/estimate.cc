@@ -29,7 +29,9 @@ Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& 
       DisaggConfig c = r.disagg;
       const int conc = std::max(1, static_cast<int>(std::lround(r.concurrency > 0 ? r.concurrency : 1)));
       if (!r.disagg_workers_known) {
-        DYPROF_ASSIGN_OR_RETURN(WorkerCounts w, DeriveWorkerCounts(engine, c, conc, r.isl, r.osl, r.max_num_tokens));
+        // A row's decode max batch sizes the derived decode side too: enough workers to seat every user.
+        DYPROF_ASSIGN_OR_RETURN(WorkerCounts w, DeriveWorkerCounts(engine, c, conc, r.isl, r.osl, r.max_num_tokens,
+                                                                   r.decode_max_batch));
         c.prefill_workers = w.prefill_workers;
         c.decode_workers = w.decode_workers;
       }

@@ -249,6 +249,12 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
                                  int max_num_tokens, const SimOptions& options) {
   if (concurrency < 1 && options.rate_rps <= 0) return Status::InvalidArgument("sim: concurrency must be >= 1");
   if (c.prefill_workers < 1 || c.decode_workers < 1) return Status::InvalidArgument("sim: worker counts must be >= 1");
+  if (static_cast<int64_t>(c.prefill_workers) + c.decode_workers > kMaxSimulatedWorkers) {
+    return Status::InvalidArgument(fmt::format(
+        "scheduler simulation: {} prefill + {} decode workers is above its limit of {} workers (the closed-form "
+        "latency model has no such limit)",
+        c.prefill_workers, c.decode_workers, kMaxSimulatedWorkers));
+  }
   const int per_p = (std::max(concurrency, 1) + c.prefill_workers - 1) / c.prefill_workers;
   const int per_d = (std::max(concurrency, 1) + c.decode_workers - 1) / c.decode_workers;
   DYPROF_ASSIGN_OR_RETURN(Built p, BuildEngine(engine, c.prefill_split, per_p, isl, osl, max_num_tokens, options));
@@ -278,7 +284,7 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
 }
 
 Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggConfig& c, int concurrency, int isl,
-                                        int osl, int max_num_tokens) {
+                                        int osl, int max_num_tokens, int decode_max_batch) {
   DYPROF_RETURN_IF_ERROR(engine.CheckSplit(c.prefill_split));
   DYPROF_RETURN_IF_ERROR(engine.CheckSplit(c.decode_split));
   const SimDefaults def = SimDefaults::For(engine.backend());
@@ -310,14 +316,17 @@ Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggCo
   EngineLimits lim;
   lim.max_model_len = isl + osl;
   lim.max_num_tokens = DefaultBudget(engine, max_num_tokens);
-  lim.max_batch_size = std::max(1, std::min(def.max_num_seqs, n));
+  const int max_seqs = decode_max_batch > 0 ? decode_max_batch : def.max_num_seqs;
+  lim.max_batch_size = std::max(1, std::min(max_seqs, n));
+  // (A given decode max batch seats the users even where the memory model says the split does not fit.)
+  int64_t seqs_per_rank = decode_max_batch;
   if (auto mem = engine.Memory(c.decode_split, lim); mem.ok() && mem->fits) {
     const int64_t kv_per_rank = mem->max_kv_tokens / std::max(1, c.decode_split.pp);
-    const int64_t seqs_per_rank = std::min<int64_t>(def.max_num_seqs, kv_per_rank / std::max(1, isl + osl));
-    if (seqs_per_rank >= 1) {
-      const int64_t needed_ranks = (n + seqs_per_rank - 1) / seqs_per_rank;
-      w.decode_workers = std::max<int64_t>(w.decode_workers, (needed_ranks + ranks - 1) / ranks);
-    }
+    seqs_per_rank = std::min<int64_t>(max_seqs, kv_per_rank / std::max(1, isl + osl));
+  }
+  if (seqs_per_rank >= 1) {
+    const int64_t needed_ranks = (n + seqs_per_rank - 1) / seqs_per_rank;
+    w.decode_workers = std::max<int64_t>(w.decode_workers, (needed_ranks + ranks - 1) / ranks);
   }
   const int batch = std::max(1, (n + ranks * w.decode_workers - 1) / (ranks * w.decode_workers));
   DYPROF_ASSIGN_OR_RETURN(double tb, decode_ms(batch));

@@ -102,6 +102,9 @@ class PerfStepCost : public StepCost {
 inline constexpr int kMaxSimulatedUsers = 100000;
 inline constexpr int kMaxSimulatedRequests = 1000000;
 inline constexpr double kMaxSimulatedSteps = 2e7;
+// Every event visits every worker: a disaggregated deployment of more workers than this (prefill +
+// decode, e.g. derived to seat many users at a small decode max batch) is refused too.
+inline constexpr int kMaxSimulatedWorkers = 1024;
 
 // One aggregated engine at `concurrency` closed-loop users (all DP ranks together).
 // max_num_tokens <= 0: the backend's default token budget.
@@ -124,8 +127,8 @@ double KvTransferMs(const PerfEngine& engine, const DisaggConfig& config, int is
 // (total decode DP ranks = kCorpusDecodeRanksCoef · concurrency^kCorpusDecodeRanksConcExp ·
 // dp^kCorpusDecodeRanksDpExp, dp = one worker's attention-DP size; fitted on the rows that record
 // them), raised where needed so every DP rank holds its share of the users within its sequence
-// limit and KV pool (isl + osl tokens each), each DP rank then holding ceil(concurrency / ranks)
-// requests; P prefill workers rate-matched to the decode side's request rate at that batch
+// limit (`decode_max_batch` when given, else the backend's) and KV pool (isl + osl tokens each),
+// each DP rank then holding ceil(concurrency / ranks) requests; P prefill workers rate-matched to the decode side's request rate at that batch
 // (P = ceil(decode req/s ÷ one prefill worker's req/s at full token budget)).
 inline constexpr double kCorpusDecodeRanksCoef = 2.569;
 inline constexpr double kCorpusDecodeRanksConcExp = 0.094;
@@ -135,6 +138,6 @@ struct WorkerCounts {
   int decode_batch = 1;  // requests per decode DP rank
 };
 Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggConfig& config, int concurrency,
-                                        int isl, int osl, int max_num_tokens = 0);
+                                        int isl, int osl, int max_num_tokens = 0, int decode_max_batch = 0);
 
 }  // namespace dyprof

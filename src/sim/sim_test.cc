@@ -120,6 +120,13 @@ TEST(SimTest, DisaggWithDerivedWorkers) {
     EXPECT_EQ(wd->decode_workers, 2);
     EXPECT_EQ(wd->decode_batch, 16);
   }
+  {
+    // A decode max batch of 16 per rank seats 256 users on at least 16 one-rank workers.
+    auto capped = DeriveWorkerCounts(*e, c, 256, 1024, 512, 0, /*decode_max_batch=*/16);
+    ASSERT_TRUE(capped.ok()) << capped.status().message();
+    EXPECT_EQ(capped->decode_workers, 16);
+    EXPECT_EQ(capped->decode_batch, 16);
+  }
   c.prefill_workers = w->prefill_workers;
   c.decode_workers = w->decode_workers;
   SimOptions fixed;
@@ -189,6 +196,25 @@ TEST(SimTest, OversizedRunsAreRefusedBeforeSimulating) {
   EXPECT_NE(steps.status().message().find("engine iterations is above its limit"), std::string::npos)
       << steps.status().message();
   EXPECT_TRUE(e->Aggregated(s, kMaxSimulatedUsers + 1, 128, 128).ok());
+  // Too many workers, given or derived (2,000 users at one sequence per decode rank).
+  DisaggConfig wide = c;
+  wide.decode_workers = kMaxSimulatedWorkers;
+  auto workers = SimulateDisagg(*e, wide, 64, 100, 100);
+  ASSERT_FALSE(workers.ok());
+  EXPECT_NE(workers.status().message().find("workers is above its limit of 1024 workers"), std::string::npos)
+      << workers.status().message();
+  EstimateRequest r;
+  r.model = "m";
+  r.mode = ServingMode::kDisagg;
+  r.isl = r.osl = 100;
+  r.concurrency = 2000;
+  r.disagg = c;
+  r.disagg_workers_known = false;
+  r.decode_max_batch = 1;
+  auto seated = RunEstimateDes(*e, r, SimOptions{});
+  ASSERT_FALSE(seated.ok());
+  EXPECT_NE(seated.status().message().find("workers is above its limit"), std::string::npos)
+      << seated.status().message();
   // A long but ordinary run is not refused: 64 users x 10 requests x 50,000 output tokens.
   EXPECT_TRUE(SimulateAgg(*e, s, 64, 100, 50000).ok());
 }
