@@ -57,7 +57,7 @@ MTP_ACCEPTANCE = 0.70  # per draft token, fitted on the even MTP rows (README.md
 SCRIPT_DIRS = ("benchmarks/single_node", "benchmarks")
 LEGACY_SUFFIXES = ("_docker", "_slurm")
 # SGLang's old --enable-ep-moe flag: expert parallelism over the whole TP group (ep size = tp size).
-SGLANG_EP_MOE = re.compile(r"--enable-ep-moe\b")
+SGLANG_EP_MOE = re.compile(r"--enable-ep-moe\b")  # searched in code_lines (comments removed)
 # The scheduler settings read from those scripts, only in these exact shapes (anything else: unset).
 RECV_LITERAL = re.compile(r"--scheduler-recv-interval[ =](\d+)")
 RECV_BY_CONC = re.compile(r"if \[\[ \$CONC -ge (\d+) \]\]; then\s+SCHEDULER_RECV_INTERVAL=(\d+)\s+"
@@ -219,10 +219,56 @@ def encodings(t, ep, dp, row):
 RECIPE_DECODE_BATCH = re.compile(r"^ctx\d+(?:[a-z]+\d+)?_gen\d+_?[a-z]+\d+_batch(\d+)_")
 
 
-def decode_max_batch(e):
-    """The decode max batch size per DP rank a multi-node entry's recipe name gives, or None."""
-    m = RECIPE_DECODE_BATCH.match(e["recipe"].rsplit("/", 1)[-1])
-    return int(m.group(1)) if m and int(m.group(1)) >= 1 else None
+# InferenceX keeps copies of the srt-slurm recipes (from April 2026); a few names there disagree with
+# their own trtllm_config.decode.max_batch_size (e.g. ctx1_gen5_tep8_batch8_eplb0_mtp0: 16).
+RECIPE_COPIES = "benchmarks/multi_node/srt-slurm-recipes"
+
+
+def recipe_copy_batches(repo):
+    """{recipe file name: the decode max_batch_size values of every copy in InferenceX's history}."""
+    raw = git(repo, "log", "--all", "--format=", "--raw", "--no-abbrev", "--", RECIPE_COPIES)
+    blobs = {}
+    for line in raw.splitlines():
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        name = path.rsplit("/", 1)[-1]
+        if len(fields) >= 4 and set(fields[3]) != {"0"} and RECIPE_DECODE_BATCH.match(name):
+            blobs.setdefault(fields[3], name)
+    out = {}
+    if not blobs:
+        return out
+    data = subprocess.run(["git", "-C", repo, "cat-file", "--batch"], input="\n".join(blobs).encode() + b"\n",
+                          capture_output=True, check=True).stdout
+    pos = 0
+    while pos < len(data):
+        header_end = data.index(b"\n", pos)
+        sha, _, size = data[pos:header_end].decode().split()
+        body = data[header_end + 1:header_end + 1 + int(size)]
+        pos = header_end + 1 + int(size) + 1
+        try:
+            doc = yaml.safe_load(body)
+        except yaml.YAMLError:
+            continue
+        for cfg in ((doc or {}).get("backend") or {}).get("trtllm_config"), (doc or {}).get("trtllm_config"):
+            decode = (cfg or {}).get("decode") if isinstance(cfg, dict) else None
+            if isinstance(decode, dict) and isinstance(decode.get("max_batch_size"), int):
+                out.setdefault(blobs[sha], set()).add(decode["max_batch_size"])
+    return out
+
+
+def decode_max_batch(e, copies=None):
+    """The decode max batch size per DP rank a TensorRT-LLM multi-node entry's recipe name gives, or
+    None: no such name, or a copy of the recipe in InferenceX (`copies`, recipe_copy_batches) that
+    says otherwise."""
+    if "trt" not in e["name"].split("-"):
+        return None
+    name = e["recipe"].rsplit("/", 1)[-1]
+    m = RECIPE_DECODE_BATCH.match(name)
+    if not m or int(m.group(1)) < 1:
+        return None
+    if copies and name in copies and copies[name] != {int(m.group(1))}:
+        return None
+    return int(m.group(1))
 
 
 def draft_tokens(e):
@@ -271,7 +317,7 @@ def sglang_ep_over_tp(scripts, e):
     (`--enable-ep-moe`, SGLang's flag before --ep-size: ep size = tp size) where the config gives no ep."""
     framework = e["name"].split("-")
     return ("sglang" in framework and not e["dp"] and (e["ep"] or 1) == 1 and bool(scripts)
-            and all("sglang.launch_server" in s and SGLANG_EP_MOE.search(s) for s in scripts))
+            and all(SGLANG_EP_MOE.search(launch_command(s, "sglang") or "") for s in scripts))
 
 
 def recv_interval(script, e, conc):
@@ -313,66 +359,116 @@ def adp_balance_timeout(script):
     return int(timeout.group(1)) if timeout else 50
 
 
-# The per-iteration token budget each framework's launch line passes (the engine's max_num_tokens:
+# The per-iteration token budget each framework's launch command passes (the engine's max_num_tokens:
 # TensorRT-LLM max_num_tokens, vLLM max_num_batched_tokens, SGLang chunked_prefill_size).
-BUDGET_FLAG = {"trt": r"--max_num_tokens[ =]|max_num_tokens:[ \t]*",
-               "vllm": r"--max-num-batched-tokens[ =]", "sglang": r"--chunked-prefill-size[ =]"}
+BUDGET_FLAG = {"trt": r"--max_num_tokens[ =]", "vllm": r"--max-num-batched-tokens[ =]",
+               "sglang": r"--chunked-prefill-size[ =]"}
 LAUNCH = {"trt": r"trtllm-serve ", "vllm": r"vllm serve |vllm\.entrypoints\.openai\.api_server",
           "sglang": r"sglang\.launch_server"}
 BUDGET_ARG = r'(\d+|"?\$[A-Z_][A-Z0-9_]*"?|"?\$\(\([^`"]*?\)\)"?)(?=[\s\\]|$)'
-# Lines the budget evaluation keeps: shell tests and plain assignments, nothing that runs a command.
-KEEP_TEST = re.compile(r"^\s*(if|elif) (\[\[? [^`;]*?\]\]?)( (\|\||&&) \[\[? [^`;]*?\]\]?)*; then\s*$")
-KEEP_ASSIGN = re.compile(r"""^\s*[A-Z_][A-Z0-9_]*=("[^"`]*"|'[^'`]*'|\$\(\([^`;]*\)\)|\$[A-Z_][A-Z0-9_]*"""
-                         r"""|\$\{[A-Z_][A-Z0-9_]*(:-[^}`$]*)?\}|[A-Za-z0-9_./:+-]*)\s*(#.*)?$""")
-HEREDOC = re.compile(r"<<-?\s*'?\"?(\w+)")
+# Lines the budget evaluation keeps: shell tests and plain assignments, none with `$(` (but `$((`),
+# a backtick, `<(` or `>(`. Values may hold `$VAR`, `${VAR:-x}` and `$(( ... ))`, never brackets or
+# parentheses otherwise: with no `[` in any value no arithmetic can reach an array subscript (which
+# would run a `$(...)` inside it).
+KEEP_TEST = re.compile(r"^\s*(if|elif) (\[\[? [^`;<>]*?\]\]?)( (\|\||&&) \[\[? [^`;<>]*?\]\]?)*; then\s*$")
+KEEP_ASSIGN = re.compile(r"""^\s*[A-Z_][A-Z0-9_]*=("[^"`()\[\]]*"|'[^'`()\[\]]*'|\$\(\([^`;\[\]]*\)\)"""
+                         r"""|\$[A-Z_][A-Z0-9_]*|\$\{[A-Z_][A-Z0-9_]*(:-[^}`$()\[\]]*)?\}|[A-Za-z0-9_./:+-]*)\s*(#.*)?$""")
+# A variable assigned on a line the evaluation drops (`export B=`, `[[ ... ]] && B=`, a one-line if).
+DROPPED_ASSIGN = re.compile(r"(?:^|[\s;&|(])(?:export\s+|declare\s+(?:-\w+\s+)*|local\s+)?([A-Za-z_]\w*)\+?=(?!=)")
+HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?")
+UNSUPPORTED_SHELL = re.compile(r"^\s*(case|for|while|until|select|function)\b|^\s*[A-Za-z_]\w*\s*\(\)\s*\{|^\s*\(", re.M)
 MAX_BUDGET = 1 << 20
 MAX_MODEL_LEN_EXTRA = (200, 256)  # generate_sweep_configs.py: max-model-len = isl + osl + 200 (later 256)
 
 
+def code_lines(script):
+    """The script's lines with comments removed (a `#` at the start of a word, outside quotes)."""
+    out = []
+    for line in script.splitlines():
+        quote, cut = None, len(line)
+        for k, ch in enumerate(line):
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "#" and (k == 0 or line[k - 1].isspace()) and not line[:k].endswith("$"):
+                cut = k
+                break
+        out.append(line[:cut].rstrip())
+    return out
+
+
+def launch_command(script, framework):
+    """The one server launch command of a script (continuation lines joined, comments removed), or
+    None when there is not exactly one."""
+    logical, cur = [], ""
+    for line in code_lines(script):
+        if line.endswith("\\"):
+            cur += line[:-1] + " "
+            continue
+        logical.append(cur + line)
+        cur = ""
+    if cur:
+        logical.append(cur)
+    found = [line for line in logical if re.search(LAUNCH[framework], line)]
+    return found[0] if len(found) == 1 else None
+
+
 def script_budget(script, e, conc):
     """The token budget (max_num_tokens) a launch script passes for this entry and concurrency, or
-    None when it is not knowable here: the flag absent, passed more than one way, or computed from
-    anything but the benchmark's own variables. The script's tests and plain assignments are run in
-    bash (`set -u`, no other commands, heredoc bodies dropped) with the variables InferenceX's
-    workflow sets for the entry; scripts with case/loops/functions are not evaluated."""
+    None when it is not knowable here: not exactly one server launch, the flag absent from it or
+    passed more than one way, computed from anything but the benchmark's own variables, or assigned
+    where the evaluation cannot follow. The script's tests (`if/elif ...; then`, `else`, `fi`) and
+    plain assignments are run in restricted bash (`bash -r`, `set -u`, no PATH: no command but
+    builtins can run, and no kept line calls one), heredoc bodies dropped, with the variables
+    InferenceX's workflow sets for the entry; scripts with case, loops, functions or subshells are
+    not evaluated, nor those that assign a variable the evaluation uses on a line it drops."""
     framework = [f for f in ("trt", "vllm", "sglang") if f in e["name"].split("-")]
     if len(framework) != 1:
         return None
-    if len(re.findall(LAUNCH[framework[0]], script)) != 1:  # one server launch, or which one ran is unclear
+    command = launch_command(script, framework[0])
+    if command is None:
         return None
-    args = set(re.findall(f"(?:{BUDGET_FLAG[framework[0]]}){BUDGET_ARG}", script))
+    args = set(re.findall(f"(?:{BUDGET_FLAG[framework[0]]}){BUDGET_ARG}", command))
     if len(args) != 1:
         return None
     arg = args.pop()
+    lines = code_lines(script)
+    if UNSUPPORTED_SHELL.search("\n".join(lines)):
+        return None
     if arg.isdigit():
         return int(arg) if 0 < int(arg) <= MAX_BUDGET else None
-    if re.search(r"^\s*(case |for |while |function |[A-Za-z_]+\(\)\s*\{)", script, re.M):
-        return None
-    kept, end = [], None
-    for line in script.splitlines():
+    kept, dropped_vars, end = [], set(), None
+    for line in lines:
         if end is not None:
             end = None if line.strip() == end else end
             continue
-        doc = HEREDOC.search(line)
+        doc = HEREDOC.search(line.replace("$((", "").replace("))", ""))
         if doc:
             end = doc.group(1)
             continue
-        if "$(" in line.replace("$((", "") or "`" in line:
+        if not line.strip():
             continue
-        if KEEP_TEST.match(line) or re.match(r"^\s*else\s*$", line):
+        safe = "$(" not in line.replace("$((", "") and "`" not in line and "<(" not in line and ">(" not in line
+        if safe and (KEEP_TEST.match(line) or re.match(r"^\s*else\s*$", line)):
             kept += [line, ":"]
-        elif re.match(r"^\s*fi\s*(#.*)?$", line) or KEEP_ASSIGN.match(line):
+        elif safe and (re.match(r"^\s*fi\s*$", line) or KEEP_ASSIGN.match(line)):
             kept.append(line)
-    env = {"PATH": "/usr/bin:/bin", "CONC": str(conc), "ISL": str(e["isl"]), "OSL": str(e["osl"]),
+        else:
+            dropped_vars.update(DROPPED_ASSIGN.findall(re.sub(r'"[^"]*"|\'[^\']*\'', '""', line)))
+    program = "set -u\n" + "\n".join(kept) + f"\nprintf '%s' {arg}\n"
+    if any(re.search(rf"\b{re.escape(v)}\b", program) for v in dropped_vars):
+        return None
+    env = {"PATH": "/nonexistent", "CONC": str(conc), "ISL": str(e["isl"]), "OSL": str(e["osl"]),
            "TP": str(e["tp"]), "EP_SIZE": str(e["ep"] or 1), "DP_ATTENTION": "true" if e["dp"] else "false",
            "EVAL_ONLY": "false", "RUN_EVAL": "false", "SLURM_JOB_ID": "", "PORT": "8888",
            "RANDOM_RANGE_RATIO": "0.8", "MODEL": "model", "RESULT_FILENAME": "result"}
-    program = "set -u\n" + "\n".join(kept) + f"\nprintf '%s' {arg}\n"
     values = set()
     # The workflow's MAX_MODEL_LEN was ISL + OSL + 200, later + 256: a budget that depends on it is unknown.
     for extra in MAX_MODEL_LEN_EXTRA:
         env["MAX_MODEL_LEN"] = str(e["isl"] + e["osl"] + extra)
-        run = subprocess.run(["bash", "--noprofile", "--norc", "-c", program], env=env, capture_output=True, text=True)
+        run = subprocess.run(["/bin/bash", "--noprofile", "--norc", "--restricted", "-c", program], env=env,
+                             capture_output=True, text=True, cwd="/")
         out = run.stdout.strip()
         if run.returncode != 0 or not out.isdigit() or not 0 < int(out) <= MAX_BUDGET:
             return None
@@ -394,6 +490,21 @@ def scheduler_settings(script, e, conc):
         out["adp_balance_timeout_iters"] = adp_balance_timeout(script)
     if script:
         out["max_num_tokens"] = script_budget(script, e, conc)
+    return out
+
+
+SCHEDULER_COLUMNS = ("sched_recv_interval", "adp_balance_timeout_iters", "max_num_tokens")
+
+
+def agreed_scheduler_settings(entry_scripts, conc):
+    """{column: value} of the scheduler settings every script of every matching entry gives alike
+    (`entry_scripts`: (entry, its launch_scripts) pairs; an entry without a script gives none)."""
+    settings = [scheduler_settings(s, e, conc) for e, scripts in entry_scripts for s in (scripts or [""])]
+    out = {}
+    for col in SCHEDULER_COLUMNS:
+        values = {st.get(col) for st in settings}
+        if len(values) == 1 and None not in values:
+            out[col] = values.pop()
     return out
 
 
@@ -419,6 +530,7 @@ def main():
     a = ap.parse_args()
 
     ents = entries(a.inferencex, a.since, a.until)
+    copies = recipe_copy_batches(a.inferencex)
     cols = ["id", "mtp_draft_tokens", "mtp_acceptance", "batch_size", "tp_size", "attention_dp_size", "moe_tp_size",
             "moe_ep_size", "prefill_num_workers",
             "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
@@ -470,12 +582,11 @@ def main():
         if row["mode"] == "agg":
             # Scheduler settings from the launch scripts, where every matching entry's scripts agree.
             conc = int(field(row["silicon_data_source"], "silicon_concurrency"))
-            settings = [scheduler_settings(s, e, conc) for e in found for s in (ran[id(e)] or [""])]
+            agreed = agreed_scheduler_settings([(e, ran[id(e)]) for e in found], conc)
             for col, label in (("sched_recv_interval", "recv interval"), ("adp_balance_timeout_iters", "adp balance"),
                                ("max_num_tokens", "budget")):
-                values = {st.get(col) for st in settings}
-                if len(values) == 1 and None not in values:
-                    rec[col] = values.pop()
+                if col in agreed:
+                    rec[col] = agreed[col]
                     counts[label] += 1
         if row["mode"] == "disagg" and not dump:
             lay = {(e["pw"], e["ptp"], e["pep"], e["pdp"], e["dw"], e["dtp"], e["dep"], e["ddp"]) for e in found}
@@ -486,11 +597,12 @@ def main():
                     rec.update(layout("prefill_", ptp, pep, pdp))
                     rec.update(layout("decode_", dtp, dep, ddp))
                     counts["layout"] += 1
-        if row["mode"] == "disagg" and (rec.get("decode_num_workers") or row["decode_num_workers"]):
+        if (row["mode"] == "disagg" and (rec.get("decode_num_workers") or row["decode_num_workers"])
+                and (rec.get("prefill_num_workers") or row["prefill_num_workers"])):
             # A scheduler setting the dump leaves out too, where every matching recipe names one. Only
             # with the deployment's worker counts: slots per rank without the number of ranks would
             # make a derived deployment queue.
-            batches = {decode_max_batch(e) for e in found}
+            batches = {decode_max_batch(e, copies) for e in found}
             if len(batches) == 1 and None not in batches:
                 rec["decode_max_batch_size"] = batches.pop()
                 counts["decode max batch"] += 1

@@ -3,7 +3,8 @@
 the scripts are written here, in the shapes InferenceX uses, and the legacy-name lookup runs on a
 throwaway git repository).
 
-    /usr/bin/python3 -m unittest tools/silicon_recipes/test_inferencex_recipes.py   # or via ctest
+    /usr/bin/python3 tools/silicon_recipes/test_inferencex_recipes.py   # or ctest -R silicon_recipes_tool
+(exits 77, skipped, without PyYAML)
 """
 import os
 import shutil
@@ -12,6 +13,11 @@ import sys
 import tempfile
 import unittest
 
+try:
+    import yaml  # noqa: F401  (the tool needs PyYAML)
+except ImportError:
+    print("skipped: PyYAML is not installed (Debian: python3-yaml)")
+    sys.exit(77)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import inferencex_recipes as ir  # noqa: E402
 
@@ -119,6 +125,37 @@ class ScriptBudgetTest(unittest.TestCase):
         # A vLLM flag in an SGLang entry's script is not its budget.
         self.assertIsNone(ir.script_budget(VLLM, entry("dsr1-fp8-b200-sglang"), 4))
 
+    def test_nothing_in_a_script_is_run_as_a_command(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            marker = os.path.join(tmp, "ran")
+            attacks = [
+                # process substitution inside a kept test
+                f"if [[ -n <(touch {marker}) ]]; then\n  B=1\nfi\nMAX_NUM_TOKENS=$B\n",
+                # an array subscript assembled from two values, reached by arithmetic in a test
+                f"X='CONC[$'\nY='(touch {marker})]'\nZ=\"$X$Y\"\nif [[ $Z -gt 0 ]]; then\n  B=1\nfi\n",
+                # a command name on a kept-looking line
+                f"B=touch\nif [[ 1 -eq 1 ]]; then\n  $B {marker}\nfi\n",
+            ]
+            for attack in attacks:
+                script = attack + "MAX_NUM_TOKENS=8192\ntrtllm-serve x --max_num_tokens=$MAX_NUM_TOKENS\n"
+                ir.script_budget(script, entry("dsr1-fp4-b200-trt"), 4)
+                self.assertFalse(os.path.exists(marker), attack)
+
+    def test_assignments_the_evaluation_cannot_follow_make_it_unknown(self):
+        tail = "trtllm-serve x --max_num_tokens=$B\n"
+        for script in ["B=4096\nif [[ $CONC -ge 2 ]]; then B=8192; fi\n",
+                       "B=4096\n[[ $CONC -ge 2 ]] && B=8192\n",
+                       "B=4096\nexport B=8192\n"]:
+            self.assertIsNone(ir.script_budget(script + tail, entry("dsr1-fp4-b200-trt"), 4), script)
+        # A shift is arithmetic, not a heredoc.
+        self.assertEqual(ir.script_budget("B=$(( 1 << 13 ))\n" + tail, entry("dsr1-fp4-b200-trt"), 4), 8192)
+        # A flag kept in a variable, or in a comment, is not the launch command's.
+        hidden = ('if [[ $ISL -eq 8192 ]]; then\n  EXTRA="--chunked-prefill-size 16384"\nfi\n'
+                  "python3 -m sglang.launch_server $EXTRA\n")
+        self.assertIsNone(ir.script_budget(hidden, entry("dsr1-fp4-b200-sglang"), 4))
+        commented = "python3 -m sglang.launch_server --tp 8  # --chunked-prefill-size 4096\n"
+        self.assertIsNone(ir.script_budget(commented, entry("dsr1-fp4-b200-sglang"), 4))
+
     def test_values_from_commands_are_never_run(self):
         script = ("N=$(cat /etc/hostname)\nMAX_NUM_TOKENS=$(( N + 1 ))\n"
                   "trtllm-serve x --max_num_tokens=$MAX_NUM_TOKENS\n")
@@ -129,15 +166,20 @@ class ScriptBudgetTest(unittest.TestCase):
 
 class RecipeNameTest(unittest.TestCase):
     def test_decode_max_batch_comes_from_srt_slurm_trtllm_recipe_names_only(self):
-        def batch(name):
-            return ir.decode_max_batch(dict(recipe="recipes/trtllm/b200-fp4/1k1k/mtp/" + name))
+        def batch(name, copies=None, entry_name="dsr1-fp4-b200-dynamo-trt"):
+            return ir.decode_max_batch(dict(name=entry_name, recipe="recipes/trtllm/b200-fp4/1k1k/mtp/" + name), copies)
         self.assertEqual(batch("ctx1_gen5_tep8_batch1_eplb0_mtp3.yaml"), 1)
         self.assertEqual(batch("ctx2_gen1_dep32_batch64_eplb0_mtp0.yaml"), 64)
         self.assertEqual(batch("ctx1dep4_gen4tep8_batch16_allconc_eplb0_mtp0.yaml"), 16)
         self.assertIsNone(batch("low-latency.yaml"))
         self.assertIsNone(batch("disagg-gb200-1p1d-dep4-dep16.yaml"))
         self.assertIsNone(batch("ctx1_gen1_dep8_batch0_eplb0_mtp0.yaml"))
-        self.assertIsNone(ir.decode_max_batch(dict(recipe="")))
+        self.assertIsNone(ir.decode_max_batch(dict(name="dsr1-fp4-b200-dynamo-trt", recipe="")))
+        # Only TensorRT-LLM entries; and a copy of the recipe that says otherwise makes it unknown.
+        self.assertIsNone(batch("ctx1_gen5_tep8_batch1_eplb0_mtp3.yaml", entry_name="dsr1-fp4-b200-dynamo-sglang"))
+        copies = {"ctx1_gen5_tep8_batch8_eplb0_mtp0.yaml": {16}, "ctx1_gen5_tep8_batch1_eplb0_mtp3.yaml": {1}}
+        self.assertIsNone(batch("ctx1_gen5_tep8_batch8_eplb0_mtp0.yaml", copies))
+        self.assertEqual(batch("ctx1_gen5_tep8_batch1_eplb0_mtp3.yaml", copies), 1)
 
 
 @unittest.skipUnless(shutil.which("git"), "git not installed")
@@ -164,6 +206,8 @@ class LegacyScriptsTest(unittest.TestCase):
             self.assertTrue(ir.sglang_ep_over_tp(scripts, e))
             self.assertEqual(ir.scheduler_settings(scripts[0], e, 64),
                              {"sched_recv_interval": 30, "max_num_tokens": 16384})
+            # A commented-out flag is not one.
+            self.assertFalse(ir.sglang_ep_over_tp(["python3 -m sglang.launch_server --tp 4  # --enable-ep-moe\n"], e))
             # A config that gives ep, or runs attention DP, is not rewritten.
             self.assertFalse(ir.sglang_ep_over_tp(scripts, entry("dsr1-fp4-b200-sglang", tp=4, ep=4)))
             self.assertFalse(ir.sglang_ep_over_tp(scripts, entry("dsr1-fp4-b200-sglang", tp=4, dp=True)))
@@ -175,6 +219,14 @@ class LegacyScriptsTest(unittest.TestCase):
             scripts = ir.launch_scripts(repo, e2, {})
             self.assertEqual(sorted(scripts), sorted([docker, slurm]))
             self.assertFalse(ir.sglang_ep_over_tp(scripts, e2))
+
+            # Where the variants disagree, neither value is used; where they agree, it is.
+            e2.update(name="dsr1-fp4-b200-sglang")
+            slurm_other = slurm.replace("--scheduler-recv-interval 30", "--scheduler-recv-interval 10")
+            self.assertEqual(ir.agreed_scheduler_settings([(e2, [docker, slurm_other])], 64), {"max_num_tokens": 16384})
+            self.assertEqual(ir.agreed_scheduler_settings([(e2, [docker, slurm])], 64),
+                             {"sched_recv_interval": 30, "max_num_tokens": 16384})
+            self.assertEqual(ir.agreed_scheduler_settings([(e2, [docker]), (e2, [])], 64), {})
 
             # The one-script name wins over the legacy variants once it exists.
             current = "python3 -m sglang.launch_server --scheduler-recv-interval 10\n"
