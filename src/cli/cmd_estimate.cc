@@ -238,14 +238,13 @@ int RunSingle(const EstimateFlags& f) {
     r.disagg.prefill_workers = std::max(1, f.prefill_workers);
     r.disagg.decode_workers = std::max(1, f.decode_workers);
     r.concurrency = f.concurrency;
-    int db = f.decode_batch > 0 ? f.decode_batch : (f.batch_size > 0 ? f.batch_size : 0);
-    if (db <= 0 && f.concurrency > 0) {
-      db = static_cast<int>(std::ceil(static_cast<double>(f.concurrency) /
-                                      (r.disagg.decode_workers * r.disagg.decode_split.dp)));
-    }
-    // The running batch per decode rank: the load's share, at most the decode workers' max batch.
-    if (f.decode_max_batch > 0) db = std::min(db, f.decode_max_batch);
-    r.disagg.decode_batch = std::max(db, 1);
+    // The running batch per decode rank: the one given, or the load's share; at most the decode
+    // workers' max batch.
+    const int given = f.decode_batch > 0 ? f.decode_batch : f.batch_size;
+    r.disagg.decode_batch =
+        given > 0 ? (f.decode_max_batch > 0 ? std::min(given, f.decode_max_batch) : given)
+                  : DecodeBatchPerRank(f.concurrency, r.disagg.decode_workers, r.disagg.decode_split.dp,
+                                       f.decode_max_batch);
     r.decode_max_batch = f.decode_max_batch;
     mem_split = r.disagg.decode_split;
     breakdown_split = r.disagg.decode_split;
@@ -288,9 +287,8 @@ int RunSingle(const EstimateFlags& f) {
     r.disagg.prefill_workers = sim.prefill_workers;
     r.disagg.decode_workers = sim.decode_workers;
     if (f.decode_batch <= 0 && f.batch_size <= 0 && f.concurrency > 0) {
-      r.disagg.decode_batch = std::max(1, static_cast<int>(std::ceil(static_cast<double>(f.concurrency) /
-                                                                     (sim.decode_workers * r.disagg.decode_split.dp))));
-      if (f.decode_max_batch > 0) r.disagg.decode_batch = std::min(r.disagg.decode_batch, f.decode_max_batch);
+      r.disagg.decode_batch =
+          DecodeBatchPerRank(f.concurrency, sim.decode_workers, r.disagg.decode_split.dp, f.decode_max_batch);
     }
   }
   EngineLimits limits;

@@ -108,6 +108,13 @@ int Or1(std::optional<int> v) { return v && *v >= 1 ? *v : 1; }
 
 }  // namespace
 
+int DecodeBatchPerRank(double concurrency, int decode_workers, int decode_dp, int decode_max_batch) {
+  const double ranks = std::max(1.0, static_cast<double>(decode_workers) * decode_dp);
+  int batch = std::max(1, static_cast<int>(std::ceil(concurrency / ranks)));
+  if (decode_max_batch > 0) batch = std::min(batch, decode_max_batch);
+  return batch;
+}
+
 Status ValidateRequest(const EstimateRequest& r) {
   for (auto [name, v] : {std::pair{"isl", r.isl}, std::pair{"osl", r.osl}}) {
     if (v < 1 || v > kMaxSequenceTokens) {
@@ -257,10 +264,7 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
     if (db && *db >= 1) {
       r.disagg.decode_batch = *db;
     } else {
-      r.disagg.decode_batch = std::max(
-          1, static_cast<int>(std::ceil(r.concurrency / (static_cast<double>(r.disagg.decode_workers) * ddp))));
-      // At most the decode workers' max batch: the users beyond it wait rather than run.
-      if (r.decode_max_batch > 0) r.disagg.decode_batch = std::min(r.disagg.decode_batch, r.decode_max_batch);
+      r.disagg.decode_batch = DecodeBatchPerRank(r.concurrency, r.disagg.decode_workers, ddp, r.decode_max_batch);
     }
   } else {
     DYPROF_ASSIGN_OR_RETURN(r.split, split_of(""));

@@ -82,6 +82,11 @@ inline constexpr double kMaxTokensInFlight = 2147483647;  // concurrency x (isl 
 // outside CheckParallelLimits, or a disaggregated deployment of more than kMaxGpus GPUs.
 Status ValidateRequest(const EstimateRequest& r);
 
+// Requests running per decode DP rank when `concurrency` users share `decode_workers` workers of
+// `decode_dp` ranks: ceil(concurrency / ranks), at least 1 and at most `decode_max_batch` when that
+// is > 0 (the users beyond it wait for a slot).
+int DecodeBatchPerRank(double concurrency, int decode_workers, int decode_dp, int decode_max_batch = 0);
+
 // Row i of a silicon-format table. InvalidArgument for missing/garbled required fields.
 Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& table, size_t i);
 // The N of "silicon_concurrency=N" in a provenance string, or nullopt.

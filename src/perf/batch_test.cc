@@ -16,6 +16,13 @@ constexpr char kHeader[] =
     "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
     "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
 
+// kHeader with `columns` (",a,b") appended.
+std::string HeaderWith(const std::string& columns) {
+  std::string header = kHeader;
+  header.insert(header.size() - 1, columns);
+  return header;
+}
+
 TEST(BatchTest, SiliconConcurrency) {
   EXPECT_EQ(SiliconConcurrency("db-dump/x; config_id=1; silicon_concurrency=128; measured=y"), 128);
   EXPECT_FALSE(SiliconConcurrency("source_file=a.csv").has_value());
@@ -59,8 +66,7 @@ TEST(BatchTest, DisaggRowDerivesBatchAndWorkers) {
 }
 
 TEST(BatchTest, DecodeMaxBatchColumnLimitsTheDecodeWorkersOfDisaggRowsOnly) {
-  std::string header = std::string(kHeader);
-  header.insert(header.size() - 1, ",decode_max_batch_size");
+  const std::string header = HeaderWith(",decode_max_batch_size");
   // 1 prefill worker (TP4) and 2 decode workers (TP8, 8 attention-DP ranks) for 180 users.
   const std::string disagg = ",silicon_concurrency=180,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp4,disagg,1024,1024,"
                              "nvfp4,nvfp4,,,,,,,1,1,4,1,1,1,4,,2,8,1,8,1,8,1000,20";
@@ -89,8 +95,7 @@ TEST(BatchTest, DecodeMaxBatchColumnLimitsTheDecodeWorkersOfDisaggRowsOnly) {
 
 TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
   // train.csv's columns plus the two optional ones accuracy --recipes supplies.
-  std::string header = std::string(kHeader);
-  header.insert(header.size() - 1, ",mtp_draft_tokens,mtp_acceptance");
+  const std::string header = HeaderWith(",mtp_draft_tokens,mtp_acceptance");
   const std::string agg = ",silicon_concurrency=4,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,fp8_block,"
                           "fp8_block,4,8,1,1,8,1,,,,,,,,,,,,,,,300,6";
   std::string csv = header + "plain" + agg + ",,\n" + "mtp3" + agg + ",3,\"0.85,0.85,0.85\"\n" + "off" + agg + ",0,\n" +
@@ -148,8 +153,7 @@ TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
 }
 
 TEST(BatchTest, SchedulerColumnsSetBudgetAndAdmissionPerRow) {
-  std::string header = std::string(kHeader);
-  header.insert(header.size() - 1, ",max_num_tokens,sched_recv_interval,adp_balance_timeout_iters");
+  const std::string header = HeaderWith(",max_num_tokens,sched_recv_interval,adp_balance_timeout_iters");
   // DeepSeek-R1 on 8 attention-DP ranks with experts over 8 GPUs, 16 users per rank (TensorRT-LLM),
   // and on TP8 with 64 users (SGLang).
   const std::string trt = ",silicon_concurrency=128,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,"

@@ -128,8 +128,9 @@ double KvTransferMs(const PerfEngine& engine, const DisaggConfig& config, int is
 // dp^kCorpusDecodeRanksDpExp, dp = one worker's attention-DP size; fitted on the rows that record
 // them), raised where needed so every DP rank holds its share of the users within its sequence
 // limit (`decode_max_batch` when given, else the backend's) and KV pool (isl + osl tokens each),
-// each DP rank then holding ceil(concurrency / ranks) requests; P prefill workers rate-matched to the decode side's request rate at that batch
-// (P = ceil(decode req/s ÷ one prefill worker's req/s at full token budget)).
+// each DP rank then holding ceil(concurrency / ranks) requests; P prefill workers rate-matched to
+// the decode side's request rate at that batch (P = ceil(decode req/s ÷ one prefill worker's req/s
+// at full token budget)).
 inline constexpr double kCorpusDecodeRanksCoef = 2.569;
 inline constexpr double kCorpusDecodeRanksConcExp = 0.094;
 inline constexpr double kCorpusDecodeRanksDpExp = 0.518;

@@ -29,6 +29,13 @@ Result<PerfEngine> Engine(Backend b) {
   return PerfEngine::Create(Dense(), sys, b);
 }
 
+// One TP2 prefill and one TP2 decode worker.
+DisaggConfig Tp2Disagg() {
+  DisaggConfig c;
+  c.prefill_split.tp = c.decode_split.tp = 2;
+  return c;
+}
+
 TEST(SimTest, AggRunsAndIsConsistent) {
   for (Backend b : {Backend::kVllm, Backend::kSglang, Backend::kTrtllm}) {
     auto e = Engine(b);
@@ -102,9 +109,7 @@ TEST(SimTest, SingleRequestTtftIsOnePrefill) {
 TEST(SimTest, DisaggWithDerivedWorkers) {
   auto e = Engine(Backend::kSglang);
   ASSERT_TRUE(e.ok());
-  DisaggConfig c;
-  c.prefill_split.tp = 2;
-  c.decode_split.tp = 2;
+  DisaggConfig c = Tp2Disagg();
   auto w = DeriveWorkerCounts(*e, c, 256, 1024, 512);
   ASSERT_TRUE(w.ok()) << w.status().message();
   // Corpus sizing: 2.569 · 256^0.094 · 1^0.518 = 4.33 decode ranks → 4 workers of one rank, 64 each.
@@ -143,9 +148,7 @@ TEST(SimTest, DisaggWithDerivedWorkers) {
 TEST(SimTest, DisaggDecodeMaxBatchQueuesRequestsBeyondTheDecodeSlots) {
   auto e = Engine(Backend::kTrtllm);
   ASSERT_TRUE(e.ok());
-  DisaggConfig c;
-  c.prefill_split.tp = 2;
-  c.decode_split.tp = 2;
+  DisaggConfig c = Tp2Disagg();
   SimOptions o;
   o.isl_spread = o.osl_spread = 0;
   auto free_slots = SimulateDisagg(*e, c, 32, 1024, 256, 0, o);
@@ -189,8 +192,7 @@ TEST(SimTest, OversizedRunsAreRefusedBeforeSimulating) {
   auto requests = SimulateAgg(*e, s, 2, 128, 128, 0, many);
   ASSERT_FALSE(requests.ok());
   EXPECT_NE(requests.status().message().find("requests is above its limit"), std::string::npos);
-  DisaggConfig c;
-  c.prefill_split.tp = c.decode_split.tp = 2;
+  DisaggConfig c = Tp2Disagg();
   auto steps = SimulateDisagg(*e, c, 64, 100, 16000000);
   ASSERT_FALSE(steps.ok());
   EXPECT_NE(steps.status().message().find("engine iterations is above its limit"), std::string::npos)
@@ -222,9 +224,7 @@ TEST(SimTest, OversizedRunsAreRefusedBeforeSimulating) {
 TEST(SimTest, DerivedDecodeWorkersHoldTheLoad) {
   auto e = Engine(Backend::kTrtllm);
   ASSERT_TRUE(e.ok());
-  DisaggConfig c;
-  c.prefill_split.tp = 2;
-  c.decode_split.tp = 2;
+  DisaggConfig c = Tp2Disagg();
   const int users = 6000, isl = 8000, osl = 8000;
   auto w = DeriveWorkerCounts(*e, c, users, isl, osl);
   ASSERT_TRUE(w.ok()) << w.status().message();
