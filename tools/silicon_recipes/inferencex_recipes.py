@@ -4,8 +4,11 @@
 The 1,733 rows of ../shared/data/silicon/train.csv whose provenance reads
 `source_file=2026-03-25.csv` / `2026-04-06.csv` (with `wip=` and an `image=` tag) are SemiAnalysis
 InferenceX benchmark points, and so are the 628 rows of its database dump (`db-dump/...; <image>`),
-which record their own layouts and worker counts (only MTP and the scheduler settings are added to
-them). The exports' columns omit three things the latency depends on:
+which record their own worker counts and disaggregated layouts (MTP, the scheduler settings and the
+aggregated layouts it writes multiplied, like the April export, are added to them). 358 rows are one
+run recorded twice (an export and the dump, TTFT and TPOT equal to the nanosecond): each such row is
+completed with what its twin's record knows (complete_twins). The exports' columns omit three things
+the latency depends on:
 
 * speculative decoding: InferenceX runs DeepSeek-R1 with and without MTP (`spec-decoding: mtp`),
   and the row does not say which;
@@ -55,6 +58,8 @@ MTP_ACCEPTANCE = 0.70  # per draft token, fitted on the even MTP rows (README.md
 # benchmarks/ before; name = <model prefix>_<precision>_<runner>[_trt][_mtp].sh. Until 2026-01-22 the
 # scripts were split by how the runner starts the container: <name>_docker.sh / <name>_slurm.sh.
 SCRIPT_DIRS = ("benchmarks/single_node", "benchmarks")
+# The provenances whose aggregated layouts may be written multiplied by the EP size (encodings below).
+MULTIPLIED_SOURCES = ("source_file=2026-04-06", "db-dump/")
 LEGACY_SUFFIXES = ("_docker", "_slurm")
 # SGLang's old --enable-ep-moe flag: expert parallelism over the whole TP group (ep size = tp size).
 SGLANG_EP_MOE = re.compile(r"--enable-ep-moe\b")  # searched in code_lines (comments removed)
@@ -203,10 +208,12 @@ def encodings(t, ep, dp, row):
     Faithful: tp T (attention DP: tp 1, dp T), moe_ep E. The 2026-04-06 export multiplies by E:
     tp T x E or dp T x E (its "tp 16, ep 4" row at c = 16 is the 2026-03-25 export's "tp 4, ep 4"
     row, same TPOT), and it writes vLLM's expert parallelism over the TP group (tp T, ep E, no
-    attention DP) as attention DP: tp T, dp E, moe_ep T x E.
+    attention DP) as attention DP: tp T, dp E, moe_ep T x E. The database dump writes both the same
+    way: its rows measured identically to an export row (twins below) record "tp 64, ep 8" where
+    the export records "tp 8, ep 8", and "tp 4, dp 4, moe_ep 16" for vLLM's "tp 4, ep 4".
     """
     out = [(1, t, ep)] if dp else [(t, 1, ep)]
-    if ep > 1 and row["silicon_data_source"].startswith("source_file=2026-04-06"):
+    if ep > 1 and row["silicon_data_source"].startswith(MULTIPLIED_SOURCES):
         out.append((1, t * ep, ep) if dp else (t * ep, 1, ep))
         if not dp and row["backend"] == "vllm":
             out.append((t, ep, t * ep))
@@ -518,6 +525,72 @@ def layout(prefix, tp, ep, dp):
             prefix + "moe_ep_size": ep}
 
 
+# What a dump row records of its disaggregated deployment and an export row leaves empty.
+DEPLOYMENT = ("prefill_num_workers", "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size",
+              "prefill_moe_ep_size", "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
+              "decode_moe_tp_size", "decode_moe_ep_size")
+# What the config entries a row matched tell about the run (mtp_acceptance goes with the draft count).
+RUN_SETTINGS = ("mtp_draft_tokens", "sched_recv_interval", "adp_balance_timeout_iters", "max_num_tokens",
+                "decode_max_batch_size")
+
+
+def twin_key(row):
+    """One benchmark run recorded twice (in an export and in the dump, or in both exports) shares
+    what was run and what it measured, TTFT and TPOT to the nanosecond."""
+    return (row["system"], row["backend"], row["mode"], row["precision"], row["isl"], row["osl"],
+            field(row["silicon_data_source"], "silicon_concurrency"),
+            round(float(row["silicon_ttft_ms"]), 6), round(float(row["silicon_tpot_ms"]), 6))
+
+
+def has_workers(row, rec):
+    return bool((rec.get("decode_num_workers") or row["decode_num_workers"])
+                and (rec.get("prefill_num_workers") or row["prefill_num_workers"]))
+
+
+def complete_twins(rows, recs, counts):
+    """Completes each record of a run measured twice with what its twin's record knows.
+
+    A disaggregated row without worker counts takes the deployment the dump row of the same run
+    records (the dump's disaggregated layouts agree with the config entries wherever both are
+    known). A run setting known for one record and unknown for the other is given to both (the
+    decode max batch only to a row whose worker counts are known); where the records disagree
+    neither keeps it. recs maps row id to its record ({"id": ...} when nothing was found)."""
+    groups = {}
+    for row in rows:
+        groups.setdefault(twin_key(row), []).append(row)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        members = [(row, recs.setdefault(row["id"], {"id": row["id"]})) for row in group]
+        dumps = [row for row in group if row["silicon_data_source"].startswith("db-dump/")]
+        if len(dumps) == 1 and has_workers(dumps[0], {}):
+            for row, rec in members:
+                if row["mode"] == "disagg" and not has_workers(row, rec):
+                    rec.update({c: dumps[0][c] for c in DEPLOYMENT})
+                    rec["twin"] = dumps[0]["id"]
+                    counts["twin deployment"] += 1
+        for col in RUN_SETTINGS:
+            known = {str(rec[col]) for _, rec in members if rec.get(col, "") != ""}
+            if len(known) > 1:
+                for _, rec in members:
+                    rec.pop(col, None)
+                    if col == "mtp_draft_tokens":
+                        rec.pop("mtp_acceptance", None)
+                counts["twin conflicts"] += 1
+                continue
+            if not known:
+                continue
+            source = next(rec for _, rec in members if rec.get(col, "") != "")
+            for row, rec in members:
+                if rec.get(col, "") != "" or (col == "decode_max_batch_size" and not has_workers(row, rec)):
+                    continue
+                rec[col] = source[col]
+                if col == "mtp_draft_tokens":
+                    rec["mtp_acceptance"] = source.get("mtp_acceptance", "")
+                rec.setdefault("twin", next(r["id"] for r, o in members if o is source))
+                counts["twin settings"] += 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--inferencex", required=True, help="git checkout of SemiAnalysisAI/InferenceX")
@@ -537,15 +610,17 @@ def main():
             "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
             "decode_moe_tp_size", "decode_moe_ep_size", "sched_recv_interval", "adp_balance_timeout_iters",
             "max_num_tokens", "decode_max_batch_size", "inferencex_config"]
-    out, counts = [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0, "agg layout": 0,
-                       "recv interval": 0, "adp balance": 0, "ep over tp": 0, "budget": 0,
-                       "decode max batch": 0}
+    recs, rows, counts = {}, [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0,
+                                  "agg layout": 0, "recv interval": 0, "adp balance": 0, "ep over tp": 0,
+                                  "budget": 0, "decode max batch": 0, "twin deployment": 0, "twin settings": 0,
+                                  "twin conflicts": 0}
     scripts = {}
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
         if not ((src.startswith("source_file=20") and "wip=" in src) or src.startswith("db-dump/")):
             continue
         counts["rows"] += 1
+        rows.append(row)
         found = [e for e in ents if matches(row, e)]
         if not found:
             continue
@@ -562,8 +637,8 @@ def main():
         # settings it leaves out are added to its rows.
         dump = src.startswith("db-dump/")
         ran = {} if row["mode"] != "agg" else {id(e): launch_scripts(a.inferencex, e, scripts) for e in found}
-        if row["mode"] == "agg" and not dump:
-            # Only rows recorded in one of the exports' wrong encodings are rewritten.
+        if row["mode"] == "agg":
+            # Only rows recorded in one of the wrong encodings (exports and dump) are rewritten.
             lay = {(e["tp"], e["ep"] or 1, e["dp"]) for e in found}
             if len(lay) == 1:
                 tp, ep, dp = lay.pop()
@@ -606,24 +681,30 @@ def main():
             if len(batches) == 1 and None not in batches:
                 rec["decode_max_batch_size"] = batches.pop()
                 counts["decode max batch"] += 1
-        if len(rec) == 1:
-            continue
         rec["inferencex_config"] = ";".join(sorted({f"{e['name']}@{e['commit']}" + (f":{e['recipe'].rsplit('/', 1)[-1]}"
                                                                                       if e["recipe"] else "")
                                                      for e in found}))
-        out.append(rec)
+        recs[row["id"]] = rec
+    complete_twins(rows, recs, counts)
+    written = 0
     with open(a.out, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, lineterminator="\n")
         w.writeheader()
-        for rec in out:
-            w.writerow(rec)
+        for row in rows:  # in train.csv's order, rows that gained a field
+            rec = dict(recs.get(row["id"], {}))
+            if "twin" in rec:
+                rec["inferencex_config"] = ";".join(filter(None, (rec.get("inferencex_config"), f"twin={rec['twin']}")))
+            if any(rec.get(c, "") != "" for c in cols if c not in ("id", "inferencex_config")):
+                w.writerow({c: rec.get(c, "") for c in cols})
+                written += 1
     print(f"{counts['rows']} InferenceX rows, {counts['matched']} matched a config entry; MTP known for "
           f"{counts['mtp known']} ({counts['with mtp']} with MTP); agg layout corrected for {counts['agg layout']}; "
           f"disagg layout and workers for {counts['layout']}; SGLang --enable-ep-moe layout for "
           f"{counts['ep over tp']}; scheduler receive interval for "
           f"{counts['recv interval']}, attention-DP balance timeout for {counts['adp balance']}, token budget for "
-          f"{counts['budget']}; decode max batch for {counts['decode max batch']}; "
-          f"{len(out)} rows written to {a.out}", file=sys.stderr)
+          f"{counts['budget']}; decode max batch for {counts['decode max batch']}; twins (one run recorded twice): "
+          f"deployment for {counts['twin deployment']}, {counts['twin settings']} settings shared, "
+          f"{counts['twin conflicts']} disagreements dropped; {written} rows written to {a.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -182,6 +182,69 @@ class RecipeNameTest(unittest.TestCase):
         self.assertEqual(batch("ctx1_gen5_tep8_batch1_eplb0_mtp3.yaml", copies), 1)
 
 
+def silicon_row(row_id, source, mode="disagg", ttft="1234.5678", tpot="12.345678", conc=64, **cols):
+    row = {c: "" for c in ir.DEPLOYMENT + ("tp_size", "attention_dp_size", "moe_ep_size")}
+    row.update(id=row_id, system="h200_sxm", backend="trtllm", mode=mode, precision="fp8", isl="1024",
+               osl="1024", silicon_ttft_ms=ttft, silicon_tpot_ms=tpot,
+               silicon_data_source=f"{source}; silicon_concurrency={conc}; measured=x")
+    row.update({k: str(v) for k, v in cols.items()})
+    return row
+
+
+def counts():
+    return {"twin deployment": 0, "twin settings": 0, "twin conflicts": 0}
+
+
+class TwinsTest(unittest.TestCase):
+    """Rows of the exports and of the dump that are one benchmark run (same measurements)."""
+    DUMP_DEPLOYMENT = dict(prefill_num_workers=1, prefill_tp_size=8, prefill_attention_dp_size=1,
+                           prefill_moe_tp_size=1, prefill_moe_ep_size=8, decode_num_workers=9, decode_tp_size=8,
+                           decode_attention_dp_size=1, decode_moe_tp_size=1, decode_moe_ep_size=8)
+
+    def test_an_export_row_takes_the_dump_twins_deployment_and_settings_flow_both_ways(self):
+        export = silicon_row("e", "source_file=2026-03-25.csv", decode_tp_size=8)
+        dump = silicon_row("d", "db-dump/2026-04-27; config_id=1", **self.DUMP_DEPLOYMENT)
+        other = silicon_row("o", "db-dump/2026-04-27; config_id=2", tpot="12.345679", **self.DUMP_DEPLOYMENT)
+        recs = {"e": {"id": "e", "mtp_draft_tokens": 3, "mtp_acceptance": "0.7,0.7,0.7"},
+                "d": {"id": "d", "decode_max_batch_size": 8}}
+        c = counts()
+        ir.complete_twins([export, dump, other], recs, c)
+        self.assertEqual(recs["e"]["decode_num_workers"], "9")
+        self.assertEqual(recs["e"]["prefill_moe_ep_size"], "8")
+        self.assertEqual(recs["e"]["twin"], "d")
+        self.assertEqual(recs["e"]["decode_max_batch_size"], 8)  # its workers are now known
+        self.assertEqual((recs["d"]["mtp_draft_tokens"], recs["d"]["mtp_acceptance"]), (3, "0.7,0.7,0.7"))
+        self.assertNotIn("o", recs)  # TPOT differs in the sixth decimal: another run
+        self.assertEqual(c, {"twin deployment": 1, "twin settings": 2, "twin conflicts": 0})
+
+    def test_disagreeing_twins_keep_neither_value_and_workers_gate_the_decode_batch(self):
+        export = silicon_row("e", "source_file=2026-04-06.csv")
+        export2 = silicon_row("e2", "source_file=2026-03-25.csv")
+        recs = {"e": {"id": "e", "sched_recv_interval": 30, "decode_max_batch_size": 4},
+                "e2": {"id": "e2", "sched_recv_interval": 10}}
+        c = counts()
+        ir.complete_twins([export, export2], recs, c)
+        self.assertNotIn("sched_recv_interval", recs["e"])
+        self.assertNotIn("sched_recv_interval", recs["e2"])
+        # No dump row, so no deployment: the decode batch is not given to a row without workers.
+        self.assertNotIn("decode_max_batch_size", recs["e2"])
+        self.assertEqual(c["twin conflicts"], 1)
+        # Two dump rows of one run: neither deployment is copied (which one would be the run's?).
+        dumps = [silicon_row(i, "db-dump/x", **self.DUMP_DEPLOYMENT) for i in ("d1", "d2")]
+        recs = {}
+        ir.complete_twins([silicon_row("e", "source_file=2026-03-25.csv")] + dumps, recs, counts())
+        self.assertNotIn("decode_num_workers", recs.get("e", {}))
+
+    def test_the_dump_writes_aggregated_layouts_multiplied_like_the_april_export(self):
+        dump = silicon_row("d", "db-dump/2026-04-27; config_id=3", mode="agg", tp_size=64, moe_ep_size=8)
+        march = silicon_row("m", "source_file=2026-03-25.csv", mode="agg", tp_size=64, moe_ep_size=8)
+        self.assertEqual(ir.encodings(8, 8, False, dump), [(8, 1, 8), (64, 1, 8)])
+        self.assertEqual(ir.encodings(8, 8, True, dump), [(1, 8, 8), (1, 64, 8)])
+        self.assertEqual(ir.encodings(8, 8, False, march), [(8, 1, 8)])
+        vllm = dict(dump, backend="vllm")
+        self.assertIn((4, 4, 16), ir.encodings(4, 4, False, vllm))
+
+
 @unittest.skipUnless(shutil.which("git"), "git not installed")
 class LegacyScriptsTest(unittest.TestCase):
     def test_docker_and_slurm_variants_are_read_and_must_agree(self):
