@@ -21,6 +21,11 @@
 //                  attention_dp_config timeout with enable_balance, 0..100000); whole numbers only;
 //                  a receive interval above 1 outside SGLang rows, or a balance timeout outside
 //                  TensorRT-LLM rows, is an error
+//   lengths        optional random_range_ratio r in (0, 1]: the benchmark drew each request's input and
+//                  output lengths uniformly from [r x isl, isl] and [r x osl, osl] (vLLM-style
+//                  benchmark_serving --random-range-ratio, as InferenceX runs it); the row is predicted
+//                  at the mean lengths (1 + r) / 2 x isl, osl, and the simulation draws each request
+//                  within ±(1 − r) / (1 + r) of them, which is that range
 #pragma once
 
 #include <functional>
@@ -58,6 +63,9 @@ struct EstimateRequest {
   DisaggConfig disagg;
   bool disagg_workers_known = true;  // false: a silicon row without worker counts (defaults of 1 above)
   int max_num_tokens = 0;  // 0 → backend default (silicon column max_num_tokens)
+  // Uniform ±fraction of isl and osl per simulated request, the benchmark's own (silicon column
+  // random_range_ratio); < 0 → the simulation's options decide (SimOptions::isl_spread).
+  double length_spread = -1;
   // Disagg: the decode workers' max running sequences per DP rank (silicon column
   // decode_max_batch_size; 0 → backend default). The simulation queues requests beyond it.
   int decode_max_batch = 0;
@@ -81,6 +89,9 @@ inline constexpr double kMaxTokensInFlight = 2147483647;  // concurrency x (isl 
 // InvalidArgument naming the field when a request is outside those limits, has a parallel split
 // outside CheckParallelLimits, or a disaggregated deployment of more than kMaxGpus GPUs.
 Status ValidateRequest(const EstimateRequest& r);
+
+// The mean of lengths drawn uniformly from [range_ratio x length, length], rounded (at least 1).
+int BenchmarkMeanLength(int length, double range_ratio);
 
 // Requests running per decode DP rank when `concurrency` users share `decode_workers` workers of
 // `decode_dp` ranks: ceil(concurrency / ranks), at least 1 and at most `decode_max_batch` when that

@@ -93,6 +93,38 @@ TEST(BatchTest, DecodeMaxBatchColumnLimitsTheDecodeWorkersOfDisaggRowsOnly) {
             "disaggregated deployment)");
 }
 
+TEST(BatchTest, RandomRangeRatioPredictsAtTheBenchmarksMeanLengths) {
+  const std::string header = HeaderWith(",random_range_ratio");
+  const std::string agg = ",silicon_concurrency=64,trtllm,1.2,deepseek-ai/DeepSeek-R1,b200_sxm,fp4,agg,1024,8192,"
+                          "nvfp4,nvfp4,64,8,1,1,1,8,,,,,,,,,,,,,,,300,6";
+  std::string csv = header + "fixed" + agg + ",\n" + "ratio" + agg + ",0.8\n" + "one" + agg + ",1\n" + "zero" + agg +
+                    ",0\n" + "above" + agg + ",1.2\n" + "text" + agg + ",0.8x\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto fixed = RequestFromSiliconRow(*t, 0);
+  auto ratio = RequestFromSiliconRow(*t, 1);
+  auto one = RequestFromSiliconRow(*t, 2);
+  ASSERT_TRUE(fixed.ok() && ratio.ok() && one.ok());
+  EXPECT_EQ(fixed->isl, 1024);
+  EXPECT_EQ(fixed->osl, 8192);
+  EXPECT_LT(fixed->length_spread, 0);  // the simulation's own default
+  // Uniform on [819.2, 1024] and [6553.6, 8192]: means 921.6 and 7372.8, spread ±1/9 around them.
+  EXPECT_EQ(ratio->isl, 922);
+  EXPECT_EQ(ratio->osl, 7373);
+  EXPECT_NEAR(ratio->length_spread, 1.0 / 9.0, 1e-12);
+  EXPECT_NEAR(ratio->isl * (1 - ratio->length_spread), 0.8 * 1024, 0.5);
+  EXPECT_NEAR(ratio->isl * (1 + ratio->length_spread), 1024, 0.5);
+  EXPECT_EQ(one->isl, 1024);  // every request at the recorded length
+  EXPECT_EQ(one->length_spread, 0);
+  for (size_t row : {3u, 4u, 5u}) {
+    auto bad = RequestFromSiliconRow(*t, row);
+    ASSERT_FALSE(bad.ok()) << row;
+    EXPECT_NE(bad.status().message().find("column random_range_ratio: expected a number in (0, 1]"), std::string::npos)
+        << bad.status().message();
+  }
+  EXPECT_EQ(BenchmarkMeanLength(1, 0.5), 1);  // never below one token
+}
+
 TEST(BatchTest, SpeculativeColumnsSetMtpPerRow) {
   // train.csv's columns plus the two optional ones accuracy --recipes supplies.
   const std::string header = HeaderWith(",mtp_draft_tokens,mtp_acceptance");

@@ -11,8 +11,15 @@ bool Median(const PerfEngine& e, const SimOptions& o) {
 }
 }  // namespace
 
-Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& r, const SimOptions& options,
+Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& r, const SimOptions& given,
                                SimResult* sim) {
+  SimOptions options = given;
+  // The request's own length distribution (a benchmark's) replaces the simulation's default jitter;
+  // a spread the options set explicitly stays.
+  if (r.length_spread >= 0) {
+    if (options.isl_spread < 0) options.isl_spread = r.length_spread;
+    if (options.osl_spread < 0) options.osl_spread = r.length_spread;
+  }
   switch (r.mode) {
     case ServingMode::kStatic: return RunEstimate(engine, r);
     case ServingMode::kAgg: {

@@ -13,8 +13,9 @@ namespace dyprof {
 
 // static: the engine's static batch (no scheduler); agg: SimulateAgg at the request's engine
 // concurrency; disagg: SimulateDisagg at the deployment concurrency, with DeriveWorkerCounts when the
-// request does not know its worker counts (EstimateRequest::disagg_workers_known). `sim`, when not
-// null, receives the full simulation result (agg/disagg).
+// request does not know its worker counts (EstimateRequest::disagg_workers_known). A request's own
+// length_spread (a benchmark's length range) stands in for options' isl/osl spreads left at their
+// default (< 0). `sim`, when not null, receives the full simulation result (agg/disagg).
 Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& r, const SimOptions& options = {},
                                SimResult* sim = nullptr);
 

@@ -178,6 +178,35 @@ TEST(SimTest, DisaggDecodeMaxBatchQueuesRequestsBeyondTheDecodeSlots) {
   EXPECT_DOUBLE_EQ(via_row.ttft_ms.mean, capped->ttft_ms.mean);
 }
 
+// A request's own length spread (a benchmark's length range, silicon column random_range_ratio)
+// replaces the default jitter in the simulation; a spread the options set explicitly wins.
+TEST(SimTest, RequestLengthSpreadReachesTheSimulationUnlessTheOptionsSetOne) {
+  auto e = Engine(Backend::kTrtllm);
+  ASSERT_TRUE(e.ok());
+  DisaggConfig c = Tp2Disagg();
+  SimOptions o;
+  o.isl_spread = o.osl_spread = 1.0 / 9.0;
+  auto direct = SimulateDisagg(*e, c, 16, 922, 230, 0, o);
+  o.isl_spread = o.osl_spread = 0;
+  auto fixed = SimulateDisagg(*e, c, 16, 922, 230, 0, o);
+  ASSERT_TRUE(direct.ok() && fixed.ok());
+  EstimateRequest r;
+  r.model = "m";
+  r.mode = ServingMode::kDisagg;
+  r.isl = 922;
+  r.osl = 230;
+  r.concurrency = 16;
+  r.disagg = c;
+  r.length_spread = 1.0 / 9.0;
+  SimResult via_row;
+  ASSERT_TRUE(RunEstimateDes(*e, r, SimOptions{}, &via_row).ok());
+  EXPECT_DOUBLE_EQ(via_row.ttft_ms.mean, direct->ttft_ms.mean);
+  EXPECT_NE(via_row.ttft_ms.mean, fixed->ttft_ms.mean);  // the draws differ, so the run does
+  SimResult overridden;
+  ASSERT_TRUE(RunEstimateDes(*e, r, o, &overridden).ok());
+  EXPECT_DOUBLE_EQ(overridden.ttft_ms.mean, fixed->ttft_ms.mean);
+}
+
 // Runs that would take minutes are refused up front, naming the limit; the closed form is not
 // limited. (A disagg row at 5e7 users, or with a 16M-token output, used to run for minutes.)
 TEST(SimTest, OversizedRunsAreRefusedBeforeSimulating) {

@@ -58,6 +58,12 @@ MTP_ACCEPTANCE = 0.70  # per draft token, fitted on the even MTP rows (README.md
 # benchmarks/ before; name = <model prefix>_<precision>_<runner>[_trt][_mtp].sh. Until 2026-01-22 the
 # scripts were split by how the runner starts the container: <name>_docker.sh / <name>_slurm.sh.
 SCRIPT_DIRS = ("benchmarks/single_node", "benchmarks")
+# InferenceX's benchmark draws each request's input and output lengths uniformly from
+# [int(0.8 x L), L] (utils/bench_serving/benchmark_serving.py, --random-range-ratio): its workflows pass
+# 0.8 and no other value in every version from 2025-10 to 2026-04 (benchmark-tmpl.yml's
+# RANDOM_RANGE_RATIO, set by full-sweep-tmpl.yml and the other callers before 2026-01), and the
+# multi-node runs' srt-slurm sa-bench passes --random-range-ratio 0.8 too. Written for every row.
+BENCHMARK_RANGE_RATIO = 0.8
 # The provenances whose aggregated layouts may be written multiplied by the EP size (encodings below).
 MULTIPLIED_SOURCES = ("source_file=2026-04-06", "db-dump/")
 LEGACY_SUFFIXES = ("_docker", "_slurm")
@@ -609,7 +615,7 @@ def main():
             "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
             "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
             "decode_moe_tp_size", "decode_moe_ep_size", "sched_recv_interval", "adp_balance_timeout_iters",
-            "max_num_tokens", "decode_max_batch_size", "inferencex_config"]
+            "max_num_tokens", "decode_max_batch_size", "random_range_ratio", "inferencex_config"]
     recs, rows, counts = {}, [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0,
                                   "agg layout": 0, "recv interval": 0, "adp balance": 0, "ep over tp": 0,
                                   "budget": 0, "decode max batch": 0, "twin deployment": 0, "twin settings": 0,
@@ -621,11 +627,12 @@ def main():
             continue
         counts["rows"] += 1
         rows.append(row)
+        recs[row["id"]] = {"id": row["id"], "random_range_ratio": BENCHMARK_RANGE_RATIO}
         found = [e for e in ents if matches(row, e)]
         if not found:
             continue
         counts["matched"] += 1
-        rec = {"id": row["id"]}
+        rec = recs[row["id"]]
         drafts = {draft_tokens(e) for e in found}
         if len(drafts) == 1 and None not in drafts:
             n = drafts.pop()
