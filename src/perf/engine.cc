@@ -27,9 +27,11 @@ BackendTuning BackendTuning::For(Backend b) {
   // Step overheads: CPU scheduling per CUDA-graph decode step / eager prefill step. ttft_overhead,
   // ttft_scale, tpot_scale, prefill_interference: fitted per backend on the agg rows of train.csv
   // (median-abs-error grid search, tools/fit_serving/fit_serving.py; 2-fold TPOT 9.6 %); wave_fraction
-  // is shared. TTFT constants: refitted with the admission holds, on the rows completed by
-  // tools/silicon_recipes (`--recipes`); wave_fraction 0.10 scored best held out in both readings
-  // (agg TTFT 2-fold 22.2 % completed, 23.5 % as recorded; 0.15: 22.6 / 24.0 %).
+  // is shared. TTFT constants: refitted with the admission holds and the benchmark's length range
+  // (InferenceX rows ask 0.8-1.0 of the recorded lengths: the mean request is 0.9 x ISL), on the rows
+  // completed by tools/silicon_recipes (`--recipes`): ttft_scale 0.70 / 0.80 / 0.80 -> 0.75 / 1.00 /
+  // 0.85 (vLLM / SGLang / TRT-LLM); wave_fraction 0.10 still scores best held out (agg TTFT 21.0 %,
+  // 2-fold 20.9 %; 0.15: 22.8 / 22.0 %).
   BackendTuning t;
   switch (b) {
     case Backend::kVllm:
@@ -37,7 +39,7 @@ BackendTuning BackendTuning::For(Backend b) {
       t.mixed_step_overhead_ms = 3.0;
       t.eager_layer_overhead_ms = 0.02;
       t.ttft_overhead_ms = 80;
-      t.ttft_scale = 0.70;
+      t.ttft_scale = 0.75;
       t.tpot_scale = 0.98;
       t.prefill_interference = 0.6;
       break;
@@ -46,7 +48,7 @@ BackendTuning BackendTuning::For(Backend b) {
       t.mixed_step_overhead_ms = 2.0;
       t.eager_layer_overhead_ms = 0.015;
       t.ttft_overhead_ms = 160;
-      t.ttft_scale = 0.80;
+      t.ttft_scale = 1.00;
       t.tpot_scale = 1.00;
       t.prefill_interference = 0.6;
       break;
@@ -56,7 +58,7 @@ BackendTuning BackendTuning::For(Backend b) {
       t.mixed_step_overhead_ms = 1.5;
       t.eager_layer_overhead_ms = 0.01;
       t.ttft_overhead_ms = 160;
-      t.ttft_scale = 0.80;
+      t.ttft_scale = 0.85;
       t.tpot_scale = 0.86;
       t.prefill_interference = 1.0;
       break;
