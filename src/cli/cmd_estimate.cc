@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -32,6 +33,7 @@ struct EstimateFlags {
   int requests_per_user = 0, warmup_per_user = -1;
   double arrival_rate = 0;
   double isl_spread = -1, osl_spread = -1;  // < 0: the simulation's fitted default
+  double random_range_ratio = 0;            // > 0: request lengths drawn from [ratio x isl, isl] (and osl)
   int isl = 4000, osl = 1000, concurrency = 0, batch_size = 0, max_num_tokens = 0;
   SplitFlags split, prefill, decode;
   int prefill_batch = 1, prefill_workers = 0, decode_batch = 0, decode_workers = 0;  // workers 0 = derive (des) / 1
@@ -228,6 +230,13 @@ int RunSingle(const EstimateFlags& f) {
   r.mode = *mode;
   r.isl = f.isl;
   r.osl = f.osl;
+  if (f.random_range_ratio > 0) {
+    // A benchmark's random lengths (vLLM-style --random-range-ratio): predicted at the mean request,
+    // simulated over the range.
+    r.isl = BenchmarkMeanLength(f.isl, f.random_range_ratio);
+    r.osl = BenchmarkMeanLength(f.osl, f.random_range_ratio);
+    r.length_spread = (1.0 - f.random_range_ratio) / (1.0 + f.random_range_ratio);
+  }
   r.max_num_tokens = f.max_num_tokens;
   ParallelSplit mem_split, breakdown_split;
   int breakdown_batch = 1;
@@ -298,8 +307,8 @@ int RunSingle(const EstimateFlags& f) {
   auto mem = engine->Memory(mem_split, limits);
   std::vector<OpTiming> prefill_ops, decode_ops;
   auto pb = *mode == ServingMode::kDisagg ? r.disagg.prefill_split : breakdown_split;
-  auto p_ops = engine->StaticBreakdown(pb, *mode == ServingMode::kDisagg ? r.disagg.prefill_batch : 1, f.isl, f.osl, true);
-  auto d_ops = engine->StaticBreakdown(breakdown_split, breakdown_batch, f.isl, f.osl, false);
+  auto p_ops = engine->StaticBreakdown(pb, *mode == ServingMode::kDisagg ? r.disagg.prefill_batch : 1, r.isl, r.osl, true);
+  auto d_ops = engine->StaticBreakdown(breakdown_split, breakdown_batch, r.isl, r.osl, false);
   if (p_ops.ok()) prefill_ops = *p_ops;
   if (d_ops.ok()) decode_ops = *d_ops;
 
@@ -326,6 +335,11 @@ int RunSingle(const EstimateFlags& f) {
   j["mode"] = ServingModeName(*mode);
   j["isl"] = f.isl;
   j["osl"] = f.osl;
+  if (f.random_range_ratio > 0) {
+    j["random_range_ratio"] = f.random_range_ratio;
+    j["mean_isl"] = r.isl;
+    j["mean_osl"] = r.osl;
+  }
   if (*mode == ServingMode::kDisagg) {
     j["prefill_parallel"] = r.disagg.prefill_split.ToString();
     j["decode_parallel"] = r.disagg.decode_split.ToString();
@@ -361,7 +375,11 @@ int RunSingle(const EstimateFlags& f) {
   } else {
     out += fmt::format("parallel     {} (batch {} per DP rank)\n", r.split.ToString(), r.batch);
   }
-  out += fmt::format("isl/osl      {}/{}\n", f.isl, f.osl);
+  out += fmt::format("isl/osl      {}/{}", f.isl, f.osl);
+  if (f.random_range_ratio > 0) {
+    out += fmt::format(" (each drawn from {:g}-1 of it: mean {}/{})", f.random_range_ratio, r.isl, r.osl);
+  }
+  out += "\n";
   out += fmt::format("ttft_ms               {:.2f}\n", metrics->ttft_ms);
   out += fmt::format("tpot_ms               {:.3f}\n", metrics->tpot_ms);
   out += fmt::format("request_latency_ms    {:.1f}\n", metrics->request_latency_ms);
@@ -447,17 +465,32 @@ CommandRegistrar EstimateCommand() {
         ->check(CLI::Range(-1, kMaxSimulatedRequests));
     app->add_option("--arrival-rate", f->arrival_rate, "des: Poisson arrivals at this rate (req/s) instead of a closed loop")
         ->check(CLI::Range(0.0, 1.0e6));
-    app->add_option("--isl-spread", f->isl_spread,
+    auto* isl_spread = app->add_option("--isl-spread", f->isl_spread,
                     "des: each request's input length drawn uniformly within ±this fraction of --isl (0 = all equal; default: the fitted 0.05)")
         ->check(CLI::Range(0.0, 0.9));
-    app->add_option("--osl-spread", f->osl_spread,
-                    "des: the same for the output length around --osl")
-        ->check(CLI::Range(0.0, 0.9));
+    auto* osl_spread = app->add_option("--osl-spread", f->osl_spread,
+                                       "des: the same for the output length around --osl")
+                           ->check(CLI::Range(0.0, 0.9));
+    auto* range_ratio = app->add_option("--random-range-ratio", f->random_range_ratio,
+                    "Benchmark lengths: each request's input and output drawn uniformly from [R x --isl, --isl] and "
+                    "[R x --osl, --osl] (vLLM benchmark_serving --random-range-ratio; InferenceX runs 0.8): predicted at "
+                    "the mean request, simulated over the range")
+        ->check(CLI::Validator(
+            [](std::string& v) -> std::string {
+              char* end = nullptr;
+              const double d = std::strtod(v.c_str(), &end);
+              if (end == v.c_str() || *end != '\0' || !(d > 0 && d <= 1)) return "expected a number in (0, 1], found " + v;
+              return "";
+            },
+            "in (0, 1]"))
+        ->excludes(isl_spread)
+        ->excludes(osl_spread);
     app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
     AddSpeculativeFlags(app, &f->speculative);
     auto* from_csv = app->add_option("--from-csv", f->from_csv,
                                      "Silicon-format rows to predict (columns of data/silicon/train.csv)");
+    range_ratio->excludes(from_csv);  // rows carry their own (column random_range_ratio)
     app->add_option("--recipes", f->recipes,
                        "With --from-csv: CSV keyed by id whose non-empty fields complete or correct the rows")
         ->needs(from_csv);

@@ -139,6 +139,36 @@ TEST(EstimateCliTest, DecodeMaxBatchSizeQueuesTheFirstTokens) {
   EXPECT_EQ(Exec(base + " --decode-max-batch-size 16 --decode-batch-size 32").rc, 2);
 }
 
+// --random-range-ratio: a benchmark's random lengths. The closed form predicts the mean request
+// (1024 x 0.9 = 922 tokens each way); the simulation draws each request from the range.
+TEST(EstimateCliTest, RandomRangeRatioPredictsTheMeanRequest) {
+  const std::string agg = "estimate --model Qwen/Qwen3-32B --system h100_sxm --backend trtllm --mode agg "
+                          "--concurrency 32 --tp 4 --format json";
+  auto ranged = ExecJson(agg + " --isl 1024 --osl 1024 --random-range-ratio 0.8");
+  auto mean = ExecJson(agg + " --isl 922 --osl 922");
+  auto longest = ExecJson(agg + " --isl 1024 --osl 1024");
+  ASSERT_TRUE(ranged.has_value() && mean.has_value() && longest.has_value());
+  EXPECT_DOUBLE_EQ((*ranged)["ttft_ms"].get<double>(), (*mean)["ttft_ms"].get<double>());
+  EXPECT_DOUBLE_EQ((*ranged)["tpot_ms"].get<double>(), (*mean)["tpot_ms"].get<double>());
+  EXPECT_LT((*ranged)["ttft_ms"].get<double>(), (*longest)["ttft_ms"].get<double>());
+  EXPECT_EQ((*ranged)["isl"], 1024);
+  EXPECT_EQ((*ranged)["mean_isl"], 922);
+  EXPECT_EQ((*ranged)["mean_osl"], 922);
+  // Simulated: the mean lengths drawn within ±1/9, not the default ±5 % jitter around them.
+  const std::string des = agg + " --latency-model des --requests-per-user 4";
+  auto sim_ranged = ExecJson(des + " --isl 1024 --osl 1024 --random-range-ratio 0.8");
+  auto sim_jitter = ExecJson(des + " --isl 922 --osl 922");
+  ASSERT_TRUE(sim_ranged.has_value() && sim_jitter.has_value());
+  EXPECT_NE((*sim_ranged)["simulation"]["ttft_ms"]["p99"].get<double>(),
+            (*sim_jitter)["simulation"]["ttft_ms"]["p99"].get<double>());
+  ExecResult zero = Exec(agg + " --random-range-ratio 0", /*with_stderr=*/true);
+  EXPECT_EQ(zero.rc, 2);
+  EXPECT_NE(zero.out.find("--random-range-ratio: expected a number in (0, 1], found 0"), std::string::npos) << zero.out;
+  ExecResult both = Exec(agg + " --random-range-ratio 0.8 --isl-spread 0.1", /*with_stderr=*/true);
+  EXPECT_EQ(both.rc, 2);
+  EXPECT_NE(both.out.find("excludes"), std::string::npos) << both.out;
+}
+
 // --perf-db reads the perfdb layout (DIR/<backend>/<table>.csv[.gz]): a MoE table of
 // Qwen3-30B-A3B's expert shape (hidden 2048, inter 768, top-8 of 128) replaces the fitted grid for
 // that op; a directory without tables is an error that names what is missing.
