@@ -68,11 +68,20 @@ struct SimDefaults {
   // Fitted on the even disagg rows of train.csv, separately from the aggregated constants.
   double disagg_request_overhead_ms = 100;
   double disagg_prefill_scale = 1.0;
+  // The disaggregated decode workers' multiplier on Hopper (sm 9x), fitted apart from decode_scale
+  // (which the mostly-Blackwell disagg rows set): against the op model, the Hopper rows' decode steps
+  // run slower than the Blackwell rows' (docs/accuracy.md, eighth pass). < 0: decode_scale.
+  double hopper_disagg_decode_scale = -1;
   bool median = false;
   // ±5 % uniform ISL/OSL jitter: breaks the lock-step waves a perfectly deterministic closed loop
   // keeps forever (real clients, networks and tokenizers jitter); the mean lengths are unchanged.
   double spread = 0.05;
   static SimDefaults For(Backend b);
+  // The decode workers' multiplier of a disaggregated deployment on GPUs of compute capability
+  // sm_version (x10: 90 Hopper, 100 Blackwell).
+  double DisaggDecodeScale(int sm_version) const {
+    return sm_version / 10 == 9 && hopper_disagg_decode_scale >= 0 ? hopper_disagg_decode_scale : decode_scale;
+  }
 };
 
 // PerfEngine::StepLatencyMs for one split, cached by quantised shape: token counts and context

@@ -178,6 +178,30 @@ TEST(SimTest, DisaggDecodeMaxBatchQueuesRequestsBeyondTheDecodeSlots) {
   EXPECT_DOUBLE_EQ(via_row.ttft_ms.mean, capped->ttft_ms.mean);
 }
 
+// Disaggregated decode workers on Hopper take their own fitted multiplier; Blackwell, and the
+// aggregated simulation, keep decode_scale.
+TEST(SimTest, HopperDisaggDecodeWorkersTakeTheirOwnScale) {
+  const SimDefaults trt = SimDefaults::For(Backend::kTrtllm), vllm = SimDefaults::For(Backend::kVllm);
+  EXPECT_EQ(trt.DisaggDecodeScale(90), trt.hopper_disagg_decode_scale);
+  EXPECT_NE(trt.hopper_disagg_decode_scale, trt.decode_scale);
+  EXPECT_EQ(trt.DisaggDecodeScale(100), trt.decode_scale);
+  EXPECT_EQ(trt.DisaggDecodeScale(80), trt.decode_scale);
+  EXPECT_EQ(vllm.DisaggDecodeScale(90), vllm.decode_scale);  // no Hopper disagg rows to fit it on
+  auto e = Engine(Backend::kTrtllm);  // h200_sxm
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->system().sm_version, 90);
+  SimOptions o;
+  o.isl_spread = o.osl_spread = 0;
+  auto by_default = SimulateDisagg(*e, Tp2Disagg(), 16, 1024, 256, 0, o);
+  o.decode_scale = trt.hopper_disagg_decode_scale;
+  auto hopper = SimulateDisagg(*e, Tp2Disagg(), 16, 1024, 256, 0, o);
+  o.decode_scale = trt.decode_scale;
+  auto blackwell = SimulateDisagg(*e, Tp2Disagg(), 16, 1024, 256, 0, o);
+  ASSERT_TRUE(by_default.ok() && hopper.ok() && blackwell.ok());
+  EXPECT_DOUBLE_EQ(by_default->tpot_ms.mean, hopper->tpot_ms.mean);
+  EXPECT_GT(by_default->tpot_ms.mean, blackwell->tpot_ms.mean);
+}
+
 // A request's own length spread (a benchmark's length range, silicon column random_range_ratio)
 // replaces the default jitter in the simulation; a spread the options set explicitly wins.
 TEST(SimTest, RequestLengthSpreadReachesTheSimulationUnlessTheOptionsSetOne) {

@@ -303,8 +303,9 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
   EXPECT_EQ(s.finished, 12);
   // The client times from before it sends to the first chunk it reads, the emulator from receipt
   // to the chunk it writes: the client's figure is the larger by the HTTP round trip, which on a
-  // loaded 2-core machine reaches ~1 ms of real time (× the speedup). Allow 5 % or 2 real ms.
-  const double slack_ms = std::max(0.05 * s.avg_ttft_ms, 2.0 * o.speedup);
+  // loaded 2-core machine reaches ~1 ms of real time (× the speedup), and 2.2 ms with a build running
+  // beside the tests. Allow 5 % or 4 real ms.
+  const double slack_ms = std::max(0.05 * s.avg_ttft_ms, 4.0 * o.speedup);
   EXPECT_GE(rep->ttft.avg, 0.99 * s.avg_ttft_ms);
   EXPECT_LE(rep->ttft.avg, s.avg_ttft_ms + slack_ms);
   EXPECT_NEAR(rep->itl.avg, s.avg_itl_ms, std::max(0.05 * s.avg_itl_ms, 0.5 * o.speedup));
