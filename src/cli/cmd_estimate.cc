@@ -231,8 +231,8 @@ int RunSingle(const EstimateFlags& f) {
   r.isl = f.isl;
   r.osl = f.osl;
   if (f.random_range_ratio > 0) {
-    // A benchmark's random lengths (vLLM-style --random-range-ratio): predicted at the mean request,
-    // simulated over the range.
+    // A benchmark's random lengths (the legacy benchmark_serving.py --random-range-ratio): predicted
+    // at the mean request, simulated over the range.
     r.isl = BenchmarkMeanLength(f.isl, f.random_range_ratio);
     r.osl = BenchmarkMeanLength(f.osl, f.random_range_ratio);
     r.length_spread = (1.0 - f.random_range_ratio) / (1.0 + f.random_range_ratio);
@@ -473,8 +473,9 @@ CommandRegistrar EstimateCommand() {
                            ->check(CLI::Range(0.0, 0.9));
     auto* range_ratio = app->add_option("--random-range-ratio", f->random_range_ratio,
                     "Benchmark lengths: each request's input and output drawn uniformly from [R x --isl, --isl] and "
-                    "[R x --osl, --osl] (vLLM benchmark_serving --random-range-ratio; InferenceX runs 0.8): predicted at "
-                    "the mean request, simulated over the range")
+                    "[R x --osl, --osl], as the legacy benchmark_serving.py --random-range-ratio does (InferenceX and "
+                    "srt-slurm sa-bench run 0.8; today's vllm bench serve centres its range instead): predicted at the "
+                    "mean request, simulated over the range (at least the default ±5 % jitter)")
         ->check(CLI::Validator(
             [](std::string& v) -> std::string {
               char* end = nullptr;

@@ -154,13 +154,24 @@ TEST(EstimateCliTest, RandomRangeRatioPredictsTheMeanRequest) {
   EXPECT_EQ((*ranged)["isl"], 1024);
   EXPECT_EQ((*ranged)["mean_isl"], 922);
   EXPECT_EQ((*ranged)["mean_osl"], 922);
-  // Simulated: the mean lengths drawn within ±1/9, not the default ±5 % jitter around them.
+  // Simulated: the mean lengths drawn within ±(1 - 0.8) / (1 + 0.8) = ±1/9 (the double below), not
+  // the default ±5 % jitter around them.
   const std::string des = agg + " --latency-model des --requests-per-user 4";
   auto sim_ranged = ExecJson(des + " --isl 1024 --osl 1024 --random-range-ratio 0.8");
+  auto sim_range = ExecJson(des + " --isl 922 --osl 922 --isl-spread 0.11111111111111108 --osl-spread 0.11111111111111108");
   auto sim_jitter = ExecJson(des + " --isl 922 --osl 922");
-  ASSERT_TRUE(sim_ranged.has_value() && sim_jitter.has_value());
+  ASSERT_TRUE(sim_ranged.has_value() && sim_range.has_value() && sim_jitter.has_value());
+  EXPECT_DOUBLE_EQ((*sim_ranged)["simulation"]["ttft_ms"]["p99"].get<double>(),
+                   (*sim_range)["simulation"]["ttft_ms"]["p99"].get<double>());
   EXPECT_NE((*sim_ranged)["simulation"]["ttft_ms"]["p99"].get<double>(),
             (*sim_jitter)["simulation"]["ttft_ms"]["p99"].get<double>());
+  // A ratio of 1 (every request at the given length) keeps the default jitter, which keeps a closed
+  // loop out of lock-step.
+  auto sim_one = ExecJson(des + " --isl 1024 --osl 1024 --random-range-ratio 1");
+  auto sim_default = ExecJson(des + " --isl 1024 --osl 1024");
+  ASSERT_TRUE(sim_one.has_value() && sim_default.has_value());
+  EXPECT_DOUBLE_EQ((*sim_one)["simulation"]["ttft_ms"]["mean"].get<double>(),
+                   (*sim_default)["simulation"]["ttft_ms"]["mean"].get<double>());
   ExecResult zero = Exec(agg + " --random-range-ratio 0", /*with_stderr=*/true);
   EXPECT_EQ(zero.rc, 2);
   EXPECT_NE(zero.out.find("--random-range-ratio: expected a number in (0, 1], found 0"), std::string::npos) << zero.out;

@@ -22,10 +22,11 @@
 //                  a receive interval above 1 outside SGLang rows, or a balance timeout outside
 //                  TensorRT-LLM rows, is an error
 //   lengths        optional random_range_ratio r in (0, 1]: the benchmark drew each request's input and
-//                  output lengths uniformly from [r x isl, isl] and [r x osl, osl] (vLLM-style
-//                  benchmark_serving --random-range-ratio, as InferenceX runs it); the row is predicted
-//                  at the mean lengths (1 + r) / 2 x isl, osl, and the simulation draws each request
-//                  within ±(1 − r) / (1 + r) of them, which is that range
+//                  output lengths uniformly from [r x isl, isl] and [r x osl, osl] (the legacy
+//                  benchmark_serving.py --random-range-ratio, as InferenceX runs it); the row is
+//                  predicted at the mean lengths (1 + r) / 2 x isl, osl, and the simulation draws each
+//                  request within ±(1 − r) / (1 + r) of them, which is that range (never less than
+//                  its default ±5 % jitter)
 #pragma once
 
 #include <functional>

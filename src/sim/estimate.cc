@@ -14,11 +14,13 @@ bool Median(const PerfEngine& e, const SimOptions& o) {
 Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& r, const SimOptions& given,
                                SimResult* sim) {
   SimOptions options = given;
-  // The request's own length distribution (a benchmark's) replaces the simulation's default jitter;
-  // a spread the options set explicitly stays.
+  // The request's own length distribution (a benchmark's) widens the simulation's default jitter,
+  // which stays the least spread (it keeps a closed loop of equal requests out of lock-step); a
+  // spread the options set explicitly stays.
   if (r.length_spread >= 0) {
-    if (options.isl_spread < 0) options.isl_spread = r.length_spread;
-    if (options.osl_spread < 0) options.osl_spread = r.length_spread;
+    const double spread = std::max(r.length_spread, SimDefaults::For(engine.backend()).spread);
+    if (options.isl_spread < 0) options.isl_spread = spread;
+    if (options.osl_spread < 0) options.osl_spread = spread;
   }
   switch (r.mode) {
     case ServingMode::kStatic: return RunEstimate(engine, r);
@@ -38,7 +40,7 @@ Result<Metrics> RunEstimateDes(const PerfEngine& engine, const EstimateRequest& 
       if (!r.disagg_workers_known) {
         // A row's decode max batch sizes the derived decode side too: enough workers to seat every user.
         DYPROF_ASSIGN_OR_RETURN(WorkerCounts w, DeriveWorkerCounts(engine, c, conc, r.isl, r.osl, r.max_num_tokens,
-                                                                   r.decode_max_batch));
+                                                                   r.decode_max_batch, options.decode_scale));
         c.prefill_workers = w.prefill_workers;
         c.decode_workers = w.decode_workers;
       }

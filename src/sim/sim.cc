@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -80,8 +81,13 @@ Result<Built> BuildEngine(const PerfEngine& e, const ParallelSplit& split, int u
   c.max_num_tokens = DefaultBudget(e, max_num_tokens);
   c.max_num_seqs = o.max_num_seqs > 0 ? o.max_num_seqs : d.max_num_seqs;
   c.fast_forward = o.fast_forward;
+  // The longest request the workload draws (MakeWorkload's spreads), as SimulateEngine checks it
+  // against the KV pool.
+  const double spread =
+      std::max(o.isl_spread >= 0 ? o.isl_spread : d.spread, o.osl_spread >= 0 ? o.osl_spread : d.spread);
+  const int64_t longest = static_cast<int64_t>(std::ceil((isl + osl) * (1 + spread)));
   EngineLimits lim;
-  lim.max_model_len = isl + osl;
+  lim.max_model_len = static_cast<int>(std::min<int64_t>(longest, std::numeric_limits<int>::max()));
   lim.max_num_tokens = c.max_num_tokens;
   lim.max_batch_size = std::max(1, std::min(c.max_num_seqs, (users_per_engine + split.dp - 1) / split.dp));
   auto mem = e.Memory(split, lim);
@@ -92,9 +98,9 @@ Result<Built> BuildEngine(const PerfEngine& e, const ParallelSplit& split, int u
     // Per DP rank; pipeline micro-batches share the stage's pool.
     b.kv_tokens = mem->max_kv_tokens / std::max(1, split.pp);
   }
-  // A pool smaller than one request (the memory model disagrees with a configuration that ran):
-  // simulate without a KV limit rather than refuse.
-  if (b.kv_tokens > 0 && b.kv_tokens < static_cast<int64_t>(isl + osl) + c.block_size) b.kv_tokens = 0;
+  // A pool smaller than the longest request (the memory model disagrees with a configuration that
+  // ran): simulate without a KV limit rather than refuse.
+  if (b.kv_tokens > 0 && b.kv_tokens < longest + c.block_size) b.kv_tokens = 0;
   c.kv_blocks = b.kv_tokens > 0 ? b.kv_tokens / c.block_size : 0;
   return b;
 }
@@ -286,14 +292,15 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
 }
 
 Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggConfig& c, int concurrency, int isl,
-                                        int osl, int max_num_tokens, int decode_max_batch) {
+                                        int osl, int max_num_tokens, int decode_max_batch, double decode_scale_override) {
   DYPROF_RETURN_IF_ERROR(engine.CheckSplit(c.prefill_split));
   DYPROF_RETURN_IF_ERROR(engine.CheckSplit(c.decode_split));
   const SimDefaults def = SimDefaults::For(engine.backend());
   const int ranks = c.decode_split.dp * c.decode_split.pp;
   const double ctx = isl + osl / 2.0;
   // The simulation's own step costs (fitted scales included), so the counts match what it simulates.
-  const double decode_scale = def.DisaggDecodeScale(engine.system().sm_version);
+  const double decode_scale =
+      decode_scale_override >= 0 ? decode_scale_override : def.DisaggDecodeScale(engine.system().sm_version);
   PerfStepCost dcost(engine, c.decode_split, def.disagg_prefill_scale, decode_scale);
   PerfStepCost pcost(engine, c.prefill_split, def.disagg_prefill_scale, decode_scale);
   auto decode_ms = [&](int b) -> Result<double> {

@@ -147,7 +147,10 @@ struct WorkerCounts {
   int prefill_workers = 1, decode_workers = 1;
   int decode_batch = 1;  // requests per decode DP rank
 };
+// decode_scale >= 0 replaces the fitted decode multiplier (SimOptions::decode_scale), as in the
+// simulation it sizes.
 Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggConfig& config, int concurrency,
-                                        int isl, int osl, int max_num_tokens = 0, int decode_max_batch = 0);
+                                        int isl, int osl, int max_num_tokens = 0, int decode_max_batch = 0,
+                                        double decode_scale = -1);
 
 }  // namespace dyprof

@@ -186,6 +186,8 @@ TEST(SimTest, HopperDisaggDecodeWorkersTakeTheirOwnScale) {
   EXPECT_NE(trt.hopper_disagg_decode_scale, trt.decode_scale);
   EXPECT_EQ(trt.DisaggDecodeScale(100), trt.decode_scale);
   EXPECT_EQ(trt.DisaggDecodeScale(80), trt.decode_scale);
+  EXPECT_EQ(trt.DisaggDecodeScale(89), trt.decode_scale);   // Ada (L40S)
+  EXPECT_EQ(trt.DisaggDecodeScale(103), trt.decode_scale);  // B300 / GB300
   EXPECT_EQ(vllm.DisaggDecodeScale(90), vllm.decode_scale);  // no Hopper disagg rows to fit it on
   auto e = Engine(Backend::kTrtllm);  // h200_sxm
   ASSERT_TRUE(e.ok());
@@ -200,6 +202,17 @@ TEST(SimTest, HopperDisaggDecodeWorkersTakeTheirOwnScale) {
   ASSERT_TRUE(by_default.ok() && hopper.ok() && blackwell.ok());
   EXPECT_DOUBLE_EQ(by_default->tpot_ms.mean, hopper->tpot_ms.mean);
   EXPECT_GT(by_default->tpot_ms.mean, blackwell->tpot_ms.mean);
+  // The worker-count rule sizes the deployment with the same multiplier (or the options' one).
+  DisaggConfig dep;
+  dep.prefill_split.tp = 2;
+  dep.decode_split.tp = 2;
+  auto derived = DeriveWorkerCounts(*e, dep, 512, 1024, 1024);
+  auto derived_hopper = DeriveWorkerCounts(*e, dep, 512, 1024, 1024, 0, 0, trt.hopper_disagg_decode_scale);
+  auto derived_fast = DeriveWorkerCounts(*e, dep, 512, 1024, 1024, 0, 0, 0.3);
+  ASSERT_TRUE(derived.ok() && derived_hopper.ok() && derived_fast.ok());
+  EXPECT_EQ(derived->prefill_workers, derived_hopper->prefill_workers);
+  EXPECT_EQ(derived->decode_workers, derived_hopper->decode_workers);
+  EXPECT_NE(derived->prefill_workers, derived_fast->prefill_workers);  // faster decode: more requests to prefill
 }
 
 // A request's own length spread (a benchmark's length range, silicon column random_range_ratio)
@@ -229,6 +242,13 @@ TEST(SimTest, RequestLengthSpreadReachesTheSimulationUnlessTheOptionsSetOne) {
   SimResult overridden;
   ASSERT_TRUE(RunEstimateDes(*e, r, o, &overridden).ok());
   EXPECT_DOUBLE_EQ(overridden.ttft_ms.mean, fixed->ttft_ms.mean);
+  // A benchmark of equal lengths (ratio 1, spread 0) keeps the default jitter: never lock-step.
+  r.length_spread = 0;
+  SimResult equal_lengths;
+  ASSERT_TRUE(RunEstimateDes(*e, r, SimOptions{}, &equal_lengths).ok());
+  auto jitter = SimulateDisagg(*e, c, 16, 922, 230, 0, SimOptions{});
+  ASSERT_TRUE(jitter.ok());
+  EXPECT_DOUBLE_EQ(equal_lengths.ttft_ms.mean, jitter->ttft_ms.mean);
 }
 
 // Runs that would take minutes are refused up front, naming the limit; the closed form is not
