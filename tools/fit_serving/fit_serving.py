@@ -25,6 +25,7 @@ ttft_overhead, which is subtracted here (OV below must match the values in the b
 """
 import argparse
 import csv
+import math
 import os
 import statistics as st
 import subprocess
@@ -36,6 +37,17 @@ OV = {"vllm": 80.0, "sglang": 160.0, "trtllm": 160.0}  # ttft_overhead_ms in the
 
 
 ADMISSION_COLUMNS = ("sched_recv_interval", "adp_balance_timeout_iters")
+
+
+def benchmark_length(row, col):
+    """The row's ISL or OSL as the binary predicts it: the mean request, (1 + r) / 2 of the recorded
+    length, when the row's benchmark drew lengths from [r x L, L] (column random_range_ratio;
+    BenchmarkMeanLength in src/perf/batch.cc)."""
+    length = int(row[col])
+    ratio = row.get("random_range_ratio", "")
+    if ratio == "":
+        return length
+    return max(1, math.floor(length * (1.0 + float(ratio)) / 2.0 + 0.5))
 
 
 def load_rows(silicon, recipes):
@@ -93,7 +105,8 @@ def main():
             continue
         s = src[i]
         be = s["backend"]
-        data.append((be, int(s["batch_size"] or 1), int(s["isl"]), int(s["osl"]), float(r["meas_ttft_ms"]),
+        data.append((be, int(s["batch_size"] or 1), benchmark_length(s, "isl"), benchmark_length(s, "osl"),
+                     float(r["meas_ttft_ms"]),
                      float(s1[i]["pred_ttft_ms"]) - OV[be], float(r["pred_ttft_ms"]) - OV[be],
                      float(r["pred_tpot_ms"]), float(r["meas_tpot_ms"]),
                      float(held[i]["pred_ttft_ms"]) - float(free[i]["pred_ttft_ms"])))

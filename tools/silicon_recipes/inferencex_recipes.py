@@ -541,11 +541,25 @@ RUN_SETTINGS = ("mtp_draft_tokens", "sched_recv_interval", "adp_balance_timeout_
 
 
 def twin_key(row):
-    """One benchmark run recorded twice (in an export and in the dump, or in both exports) shares
-    what was run and what it measured, TTFT and TPOT to the nanosecond."""
+    """What one benchmark run recorded twice (in an export and in the dump, or in both exports)
+    shares besides its measurements (same_measurements). Not the model path: the records name the
+    same DeepSeek run DeepSeek-R1 in one and DeepSeek-V3 in the other (one architecture)."""
     return (row["system"], row["backend"], row["mode"], row["precision"], row["isl"], row["osl"],
-            field(row["silicon_data_source"], "silicon_concurrency"),
-            round(float(row["silicon_ttft_ms"]), 6), round(float(row["silicon_tpot_ms"]), 6))
+            field(row["silicon_data_source"], "silicon_concurrency"))
+
+
+def measurements(row):
+    """(TTFT, TPOT) in ms, or None where either is missing or not a number."""
+    try:
+        return float(row["silicon_ttft_ms"]), float(row["silicon_tpot_ms"])
+    except ValueError:
+        return None
+
+
+def same_measurements(a, b, tol_ms=1e-6):
+    """TTFT and TPOT equal to a nanosecond: the two exports and the dump print one run's figures to
+    different last digits (496.10784111064277 and 496.1078411106428)."""
+    return all(abs(x - y) <= tol_ms for x, y in zip(a, b))
 
 
 def has_workers(row, rec):
@@ -561,10 +575,22 @@ def complete_twins(rows, recs, counts):
     known). A run setting known for one record and unknown for the other is given to both (the
     decode max batch only to a row whose worker counts are known); where the records disagree
     neither keeps it. recs maps row id to its record ({"id": ...} when nothing was found)."""
-    groups = {}
+    by_key = {}
     for row in rows:
-        groups.setdefault(twin_key(row), []).append(row)
-    for group in groups.values():
+        m = measurements(row)
+        if m is not None:
+            by_key.setdefault(twin_key(row), []).append((m, row))
+    groups = []
+    for candidates in by_key.values():
+        runs = []  # [(measurements of the run's first row, its rows)]
+        for m, row in candidates:
+            run = next((r for r in runs if same_measurements(r[0], m)), None)
+            if run is None:
+                runs.append((m, [row]))
+            else:
+                run[1].append(row)
+        groups += [run_rows for _, run_rows in runs]
+    for group in groups:
         if len(group) < 2:
             continue
         members = [(row, recs.setdefault(row["id"], {"id": row["id"]})) for row in group]
@@ -640,8 +666,9 @@ def main():
             rec["mtp_acceptance"] = ",".join([f"{a.mtp_acceptance:g}"] * n)
             counts["mtp known"] += 1
             counts["with mtp"] += n > 0
-        # The database dump records its layouts and worker counts itself: only the MTP and scheduler
-        # settings it leaves out are added to its rows.
+        # The database dump records its worker counts and disaggregated layouts itself (kept); its
+        # multiplied aggregated layouts are rewritten below like the exports', and the MTP and
+        # scheduler settings it leaves out are added.
         dump = src.startswith("db-dump/")
         ran = {} if row["mode"] != "agg" else {id(e): launch_scripts(a.inferencex, e, scripts) for e in found}
         if row["mode"] == "agg":

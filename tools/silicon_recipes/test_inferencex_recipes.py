@@ -204,7 +204,7 @@ class TwinsTest(unittest.TestCase):
     def test_an_export_row_takes_the_dump_twins_deployment_and_settings_flow_both_ways(self):
         export = silicon_row("e", "source_file=2026-03-25.csv", decode_tp_size=8)
         dump = silicon_row("d", "db-dump/2026-04-27; config_id=1", **self.DUMP_DEPLOYMENT)
-        other = silicon_row("o", "db-dump/2026-04-27; config_id=2", tpot="12.345679", **self.DUMP_DEPLOYMENT)
+        other = silicon_row("o", "db-dump/2026-04-27; config_id=2", tpot="12.34571", **self.DUMP_DEPLOYMENT)
         recs = {"e": {"id": "e", "mtp_draft_tokens": 3, "mtp_acceptance": "0.7,0.7,0.7"},
                 "d": {"id": "d", "decode_max_batch_size": 8}}
         c = counts()
@@ -214,8 +214,17 @@ class TwinsTest(unittest.TestCase):
         self.assertEqual(recs["e"]["twin"], "d")
         self.assertEqual(recs["e"]["decode_max_batch_size"], 8)  # its workers are now known
         self.assertEqual((recs["d"]["mtp_draft_tokens"], recs["d"]["mtp_acceptance"]), (3, "0.7,0.7,0.7"))
-        self.assertNotIn("o", recs)  # TPOT differs in the sixth decimal: another run
+        self.assertNotIn("o", recs)  # TPOT 30 ns apart: another run
         self.assertEqual(c, {"twin deployment": 1, "twin settings": 2, "twin conflicts": 0})
+
+    def test_figures_printed_to_different_last_digits_are_one_run(self):
+        export = silicon_row("e", "source_file=2026-03-25.csv", ttft="496.10784111064277")
+        dump = silicon_row("d", "db-dump/2026-04-27; config_id=1", ttft="496.1078411106428", **self.DUMP_DEPLOYMENT)
+        empty = silicon_row("x", "db-dump/2026-04-27; config_id=2", ttft="", **self.DUMP_DEPLOYMENT)
+        recs = {}
+        ir.complete_twins([export, dump, empty], recs, counts())
+        self.assertEqual(recs["e"]["decode_num_workers"], "9")
+        self.assertNotIn("x", recs)  # a row without measurements is nobody's twin
 
     def test_disagreeing_twins_keep_neither_value_and_workers_gate_the_decode_batch(self):
         export = silicon_row("e", "source_file=2026-04-06.csv")
