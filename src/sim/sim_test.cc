@@ -36,6 +36,18 @@ DisaggConfig Tp2Disagg() {
   return c;
 }
 
+// The estimator's request for a disaggregated deployment `c` at `users` closed-loop users.
+EstimateRequest DisaggRequest(const DisaggConfig& c, int isl, int osl, int users) {
+  EstimateRequest r;
+  r.model = "m";
+  r.mode = ServingMode::kDisagg;
+  r.isl = isl;
+  r.osl = osl;
+  r.concurrency = users;
+  r.disagg = c;
+  return r;
+}
+
 TEST(SimTest, AggRunsAndIsConsistent) {
   for (Backend b : {Backend::kVllm, Backend::kSglang, Backend::kTrtllm}) {
     auto e = Engine(b);
@@ -162,13 +174,7 @@ TEST(SimTest, DisaggDecodeMaxBatchQueuesRequestsBeyondTheDecodeSlots) {
   EXPECT_LT(capped->tpot_ms.mean, free_slots->tpot_ms.mean);
   EXPECT_EQ(capped->tokens_out, free_slots->tokens_out);
   // The estimator passes a row's decode_max_batch_size through.
-  EstimateRequest r;
-  r.model = "m";
-  r.mode = ServingMode::kDisagg;
-  r.isl = 1024;
-  r.osl = 256;
-  r.concurrency = 32;
-  r.disagg = c;
+  EstimateRequest r = DisaggRequest(c, 1024, 256, 32);
   r.decode_max_batch = 8;
   SimOptions plain;
   plain.isl_spread = plain.osl_spread = 0;
@@ -227,13 +233,7 @@ TEST(SimTest, RequestLengthSpreadReachesTheSimulationUnlessTheOptionsSetOne) {
   o.isl_spread = o.osl_spread = 0;
   auto fixed = SimulateDisagg(*e, c, 16, 922, 230, 0, o);
   ASSERT_TRUE(direct.ok() && fixed.ok());
-  EstimateRequest r;
-  r.model = "m";
-  r.mode = ServingMode::kDisagg;
-  r.isl = 922;
-  r.osl = 230;
-  r.concurrency = 16;
-  r.disagg = c;
+  EstimateRequest r = DisaggRequest(c, 922, 230, 16);
   r.length_spread = 1.0 / 9.0;
   SimResult via_row;
   ASSERT_TRUE(RunEstimateDes(*e, r, SimOptions{}, &via_row).ok());
@@ -278,12 +278,7 @@ TEST(SimTest, OversizedRunsAreRefusedBeforeSimulating) {
   ASSERT_FALSE(workers.ok());
   EXPECT_NE(workers.status().message().find("workers is above its limit of 1024 workers"), std::string::npos)
       << workers.status().message();
-  EstimateRequest r;
-  r.model = "m";
-  r.mode = ServingMode::kDisagg;
-  r.isl = r.osl = 100;
-  r.concurrency = 2000;
-  r.disagg = c;
+  EstimateRequest r = DisaggRequest(c, 100, 100, 2000);
   r.disagg_workers_known = false;
   r.decode_max_batch = 1;
   auto seated = RunEstimateDes(*e, r, SimOptions{});
