@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -230,13 +229,9 @@ int RunSingle(const EstimateFlags& f) {
   r.mode = *mode;
   r.isl = f.isl;
   r.osl = f.osl;
-  if (f.random_range_ratio > 0) {
-    // A benchmark's random lengths (the legacy benchmark_serving.py --random-range-ratio): predicted
-    // at the mean request, simulated over the range.
-    r.isl = BenchmarkMeanLength(f.isl, f.random_range_ratio);
-    r.osl = BenchmarkMeanLength(f.osl, f.random_range_ratio);
-    r.length_spread = (1.0 - f.random_range_ratio) / (1.0 + f.random_range_ratio);
-  }
+  // A benchmark's random lengths (the legacy benchmark_serving.py --random-range-ratio): predicted
+  // at the mean request, simulated over the range.
+  if (f.random_range_ratio > 0) UseBenchmarkLengths(r, f.isl, f.osl, f.random_range_ratio);
   r.max_num_tokens = f.max_num_tokens;
   ParallelSplit mem_split, breakdown_split;
   int breakdown_batch = 1;
@@ -478,10 +473,7 @@ CommandRegistrar EstimateCommand() {
                     "mean request, simulated over the range (at least the default ±5 % jitter)")
         ->check(CLI::Validator(
             [](std::string& v) -> std::string {
-              char* end = nullptr;
-              const double d = std::strtod(v.c_str(), &end);
-              if (end == v.c_str() || *end != '\0' || !(d > 0 && d <= 1)) return "expected a number in (0, 1], found " + v;
-              return "";
+              return ParseRangeRatio(v) ? "" : "expected a number in (0, 1], found " + v;
             },
             "in (0, 1]"))
         ->excludes(isl_spread)

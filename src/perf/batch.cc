@@ -109,15 +109,14 @@ int Or1(std::optional<int> v) { return v && *v >= 1 ? *v : 1; }
 Result<std::optional<double>> RangeRatioField(const CsvTable& t, size_t i) {
   std::string v = Trim(t.Get(i, "random_range_ratio"));
   if (v.empty()) return std::optional<double>();
-  char* end = nullptr;
-  double d = std::strtod(v.c_str(), &end);
-  if (end == v.c_str() || *end != '\0' || !(d > 0 && d <= 1)) {
+  std::optional<double> ratio = ParseRangeRatio(v);
+  if (!ratio) {
     return Status::InvalidArgument(fmt::format(
         "column random_range_ratio: expected a number in (0, 1] (the benchmark's shortest request over its "
         "longest), found '{}'",
         v));
   }
-  return std::optional<double>(d);
+  return ratio;
 }
 
 
@@ -125,6 +124,19 @@ Result<std::optional<double>> RangeRatioField(const CsvTable& t, size_t i) {
 
 int BenchmarkMeanLength(int length, double range_ratio) {
   return std::max(1, static_cast<int>(std::lround(length * (1.0 + range_ratio) / 2.0)));
+}
+
+std::optional<double> ParseRangeRatio(const std::string& text) {
+  char* end = nullptr;
+  const double d = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !(d > 0 && d <= 1)) return std::nullopt;
+  return d;
+}
+
+void UseBenchmarkLengths(EstimateRequest& r, int isl, int osl, double range_ratio) {
+  r.isl = BenchmarkMeanLength(isl, range_ratio);
+  r.osl = BenchmarkMeanLength(osl, range_ratio);
+  r.length_spread = (1.0 - range_ratio) / (1.0 + range_ratio);
 }
 
 int DecodeBatchPerRank(double concurrency, int decode_workers, int decode_dp, int decode_max_batch) {
@@ -191,13 +203,7 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
   r.isl = *isl;
   r.osl = *osl;
   DYPROF_ASSIGN_OR_RETURN(auto range_ratio, RangeRatioField(t, i));
-  if (range_ratio) {
-    // The benchmark drew each request's lengths uniformly from [ratio x isl, isl] (and the same for
-    // osl): predict at the mean lengths, and let the simulation draw them from that range.
-    r.isl = BenchmarkMeanLength(*isl, *range_ratio);
-    r.osl = BenchmarkMeanLength(*osl, *range_ratio);
-    r.length_spread = (1.0 - *range_ratio) / (1.0 + *range_ratio);
-  }
+  if (range_ratio) UseBenchmarkLengths(r, *isl, *osl, *range_ratio);
   for (auto [col, dst] : {std::pair{"gemm_quant_mode", &r.gemm_quant}, std::pair{"moe_quant_mode", &r.moe_quant}}) {
     std::string v = Trim(t.Get(i, col));
     if (v.empty()) continue;

@@ -93,6 +93,11 @@ Status ValidateRequest(const EstimateRequest& r);
 
 // The mean of lengths drawn uniformly from [range_ratio x length, length], rounded (at least 1).
 int BenchmarkMeanLength(int length, double range_ratio);
+// A benchmark's length range ratio from text: a number in (0, 1], else nullopt.
+std::optional<double> ParseRangeRatio(const std::string& text);
+// Sets `r` to a benchmark whose requests draw their lengths from [range_ratio x isl, isl] and
+// [range_ratio x osl, osl]: the mean lengths, and the ± spread around them that is that range.
+void UseBenchmarkLengths(EstimateRequest& r, int isl, int osl, double range_ratio);
 
 // Requests running per decode DP rank when `concurrency` users share `decode_workers` workers of
 // `decode_dp` ranks: ceil(concurrency / ranks), at least 1 and at most `decode_max_batch` when that

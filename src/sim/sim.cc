@@ -83,8 +83,7 @@ Result<Built> BuildEngine(const PerfEngine& e, const ParallelSplit& split, int u
   c.fast_forward = o.fast_forward;
   // The longest request the workload draws (MakeWorkload's spreads), as SimulateEngine checks it
   // against the KV pool.
-  const double spread =
-      std::max(o.isl_spread >= 0 ? o.isl_spread : d.spread, o.osl_spread >= 0 ? o.osl_spread : d.spread);
+  const double spread = std::max(d.Spread(o.isl_spread), d.Spread(o.osl_spread));
   const int64_t longest = static_cast<int64_t>(std::ceil((isl + osl) * (1 + spread)));
   EngineLimits lim;
   lim.max_model_len = static_cast<int>(std::min<int64_t>(longest, std::numeric_limits<int>::max()));
@@ -121,8 +120,8 @@ Workload MakeWorkload(const PerfEngine& e, int concurrency, int isl, int osl, co
   w.rate_rps = o.rate_rps;
   w.num_requests = o.num_requests;
   w.warmup_requests = o.warmup_requests;
-  w.isl_spread = o.isl_spread >= 0 ? o.isl_spread : d.spread;
-  w.osl_spread = o.osl_spread >= 0 ? o.osl_spread : d.spread;
+  w.isl_spread = d.Spread(o.isl_spread);
+  w.osl_spread = d.Spread(o.osl_spread);
   w.seed = o.seed;
   w.request_overhead_ms = o.request_overhead_ms >= 0 ? o.request_overhead_ms
                           : disagg                     ? d.disagg_request_overhead_ms
@@ -278,7 +277,7 @@ Result<SimResult> SimulateDisagg(const PerfEngine& engine, const DisaggConfig& c
   de.kv_transfer_ms = KvTransferMs(engine, c, isl);
   const SimDefaults sd = SimDefaults::For(engine.backend());
   const double ps = options.prefill_scale >= 0 ? options.prefill_scale : sd.disagg_prefill_scale;
-  const double ds = options.decode_scale >= 0 ? options.decode_scale : sd.DisaggDecodeScale(engine.system().sm_version);
+  const double ds = sd.DisaggDecodeScale(engine.system().sm_version, options.decode_scale);
   PerfStepCost pc(engine, c.prefill_split, ps, ds), dc(engine, c.decode_split, ps, ds);
   Workload w = MakeWorkload(engine, concurrency, isl, osl, options, /*disagg=*/true);
   DYPROF_RETURN_IF_ERROR(CheckWorkloadSize(w));
@@ -299,8 +298,7 @@ Result<WorkerCounts> DeriveWorkerCounts(const PerfEngine& engine, const DisaggCo
   const int ranks = c.decode_split.dp * c.decode_split.pp;
   const double ctx = isl + osl / 2.0;
   // The simulation's own step costs (fitted scales included), so the counts match what it simulates.
-  const double decode_scale =
-      decode_scale_override >= 0 ? decode_scale_override : def.DisaggDecodeScale(engine.system().sm_version);
+  const double decode_scale = def.DisaggDecodeScale(engine.system().sm_version, decode_scale_override);
   PerfStepCost dcost(engine, c.decode_split, def.disagg_prefill_scale, decode_scale);
   PerfStepCost pcost(engine, c.prefill_split, def.disagg_prefill_scale, decode_scale);
   auto decode_ms = [&](int b) -> Result<double> {

@@ -79,9 +79,14 @@ struct SimDefaults {
   static SimDefaults For(Backend b);
   // The decode workers' multiplier of a disaggregated deployment on GPUs of compute capability
   // sm_version (x10: 90 Hopper, 100 Blackwell).
-  double DisaggDecodeScale(int sm_version) const {
+  // A `given` multiplier (>= 0, SimOptions::decode_scale) replaces it.
+  double DisaggDecodeScale(int sm_version, double given = -1) const {
+    if (given >= 0) return given;
     return sm_version / 10 == 9 && hopper_disagg_decode_scale >= 0 ? hopper_disagg_decode_scale : decode_scale;
   }
+  // The ± fraction of the lengths requests are drawn within: the `given` one (>= 0,
+  // SimOptions::isl_spread / osl_spread), else `spread`.
+  double Spread(double given) const { return given >= 0 ? given : spread; }
 };
 
 // PerfEngine::StepLatencyMs for one split, cached by quantised shape: token counts and context

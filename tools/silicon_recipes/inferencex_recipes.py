@@ -718,7 +718,6 @@ def main():
         rec["inferencex_config"] = ";".join(sorted({f"{e['name']}@{e['commit']}" + (f":{e['recipe'].rsplit('/', 1)[-1]}"
                                                                                       if e["recipe"] else "")
                                                      for e in found}))
-        recs[row["id"]] = rec
     complete_twins(rows, recs, counts)
     written = 0
     with open(a.out, "w", newline="") as f:
