@@ -10,6 +10,7 @@
 #include "common/file_system.h"
 #include "perf/accuracy.h"
 #include "perf/batch.h"
+#include "perf/calibration.h"
 #include "perf/csv.h"
 #include "sim/estimate.h"
 
@@ -18,6 +19,7 @@ namespace {
 
 struct AccuracyFlags {
   std::string silicon, recipes, latency_model = "hybrid", perf_db, errors_csv;
+  std::string calibration = "none", write_calibration;
   int requests_per_user = 0, warmup_per_user = -1;
   double prefill_scale = -1, decode_scale = -1, overhead_ms = -1;
   int statistic = 0;
@@ -26,6 +28,11 @@ struct AccuracyFlags {
 };
 
 int RunAccuracy(const AccuracyFlags& f) {
+  if (!f.write_calibration.empty() && f.calibration == "shipped") {
+    std::cerr << "error: --write-calibration fits the model's own predictions: expected --calibration none or "
+                 "held-out, found shipped\n";
+    return 2;
+  }
   PosixFileSystem fs;
   std::string recipes_summary;
   auto table = LoadSiliconRows(fs, f.silicon, f.recipes, &recipes_summary);
@@ -52,9 +59,14 @@ int RunAccuracy(const AccuracyFlags& f) {
     if (f.spread >= 0) so.isl_spread = so.osl_spread = f.spread;
   }
   UseLatencyModel(est, f.latency_model, so);
+  if (f.calibration == "shipped") est.set_calibration(&Calibration::Shipped());
   std::vector<AccuracyRow> rows;
-  std::string per_row = CsvLine({"id", "system", "backend", "mode", "status", "meas_ttft_ms", "pred_ttft_ms",
-                                 "meas_tpot_ms", "pred_tpot_ms", "error"});
+  struct RowRecord {
+    std::string id, status, error;
+    int point = -1;  // index into `points` (rows with a prediction and both measurements)
+  };
+  std::vector<RowRecord> records;
+  std::vector<CalibrationPoint> points;
   for (size_t i = 0; i < table->num_rows(); ++i) {
     AccuracyRow a;
     a.system = std::string(table->Get(i, "system"));
@@ -62,10 +74,21 @@ int RunAccuracy(const AccuracyFlags& f) {
     a.mode = std::string(table->Get(i, "mode"));
     auto req = RequestFromSiliconRow(*table, i);
     EstimateOutcome o;
+    RowRecord rec;
+    rec.id = std::string(table->Get(i, "id"));
     if (req.ok()) {
       o = est.Predict(*req);
       a.meas_ttft_ms = req->measured_ttft_ms;
       a.meas_tpot_ms = req->measured_tpot_ms;
+      if (o.status == EstimateStatus::kOk && std::isfinite(a.meas_ttft_ms) && std::isfinite(a.meas_tpot_ms)) {
+        auto engine = est.EngineFor(*req);  // cached: the one that predicted the row
+        if (engine.ok()) {
+          rec.point = static_cast<int>(points.size());
+          points.push_back({CalibrationKeyFor(*req, **engine), SweepId(*req),
+                            CalibrationConcurrency(*req, o.metrics), a.meas_ttft_ms, o.metrics.ttft_ms,
+                            a.meas_tpot_ms, o.metrics.tpot_ms});
+        }
+      }
     } else {
       o.status = req.status().code() == StatusCode::kUnsupported ? EstimateStatus::kUnsupported : EstimateStatus::kError;
       o.error = req.status().message();
@@ -75,14 +98,35 @@ int RunAccuracy(const AccuracyFlags& f) {
     a.predicted = o.status == EstimateStatus::kOk;
     a.pred_ttft_ms = o.metrics.ttft_ms;
     a.pred_tpot_ms = o.metrics.tpot_ms;
+    rec.status = std::string(EstimateStatusName(o.status));
+    rec.error = o.error;
     rows.push_back(a);
-    if (!f.errors_csv.empty()) {
-      per_row += CsvLine({std::string(table->Get(i, "id")), a.system, a.backend, a.mode,
-                          std::string(EstimateStatusName(o.status)), fmt::format("{:.4f}", a.meas_ttft_ms),
-                          a.predicted ? fmt::format("{:.4f}", a.pred_ttft_ms) : "",
-                          fmt::format("{:.4f}", a.meas_tpot_ms), a.predicted ? fmt::format("{:.4f}", a.pred_tpot_ms) : "",
-                          o.error});
+    records.push_back(std::move(rec));
+  }
+  if (f.calibration == "held-out") {
+    const std::vector<CalibrationFactors> held_out = LeaveSweepOut(points);
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (records[i].point < 0) continue;
+      const CalibrationFactors& cf = held_out[records[i].point];
+      rows[i].pred_ttft_ms *= cf.ttft;
+      rows[i].pred_tpot_ms *= cf.tpot;
     }
+  }
+  if (!f.write_calibration.empty()) {
+    auto st = fs.WriteFileAtomic(f.write_calibration, Calibration::Fit(points).ToCsv());
+    if (!st.ok()) {
+      std::cerr << "error: " << st.message() << "\n";
+      return 1;
+    }
+  }
+  std::string per_row = CsvLine({"id", "system", "backend", "mode", "status", "meas_ttft_ms", "pred_ttft_ms",
+                                 "meas_tpot_ms", "pred_tpot_ms", "error"});
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const AccuracyRow& a = rows[i];
+    per_row += CsvLine({records[i].id, a.system, a.backend, a.mode, records[i].status,
+                        fmt::format("{:.4f}", a.meas_ttft_ms), a.predicted ? fmt::format("{:.4f}", a.pred_ttft_ms) : "",
+                        fmt::format("{:.4f}", a.meas_tpot_ms), a.predicted ? fmt::format("{:.4f}", a.pred_tpot_ms) : "",
+                        records[i].error});
   }
   std::cout << FormatAccuracyTable(ComputeAccuracy(rows));
   if (!f.errors_csv.empty()) {
@@ -117,6 +161,14 @@ CommandRegistrar AccuracyCommand() {
     app->add_option("--sim-overhead-ms", f->overhead_ms, "des: override the per-request client overhead (refits)");
     app->add_option("--perf-db", f->perf_db, "Directory of measured kernel tables (perfdb layout) to interpolate");
     app->add_option("--rows-out", f->errors_csv, "Also write per-row predictions and status to this CSV");
+    app->add_option("--calibration", f->calibration,
+                    "none (default: the model alone), held-out (each row corrected by its family's calibration "
+                    "fitted on the family's other configurations: the calibration's held-out error) or shipped "
+                    "(the table compiled in from data/calibration/silicon.csv; in sample on the rows it was fitted on)")
+        ->capture_default_str()->check(CLI::IsMember({"none", "held-out", "shipped"}));
+    app->add_option("--write-calibration", f->write_calibration,
+                    "Fit the calibration table on every predicted row (uncalibrated predictions) and write it here "
+                    "(the source of data/calibration/silicon.csv)");
     AddSpeculativeFlags(app, &f->speculative);
     return {app, [f]() { return RunAccuracy(*f); }};
   };

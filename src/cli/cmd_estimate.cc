@@ -13,6 +13,7 @@
 #include "common/document.h"
 #include "common/file_system.h"
 #include "perf/batch.h"
+#include "perf/calibration.h"
 #include "perf/csv.h"
 #include "perf/engine.h"
 #include "perf/perf_db.h"
@@ -28,6 +29,7 @@ struct SplitFlags {
 
 struct EstimateFlags {
   std::string model, system, backend = "vllm", mode = "agg", quant, kv_quant, moe_quant, backend_version;
+  std::string calibration = "shipped";
   std::string from_csv, recipes, out, perf_db, format = "table", latency_model = "hybrid";
   int requests_per_user = 0, warmup_per_user = -1;
   double arrival_rate = 0;
@@ -110,6 +112,7 @@ int RunBatch(const EstimateFlags& f) {
   }
   PerfOptions opts = *estimator_options;
   BatchEstimator est(&fs, opts, f.perf_db);
+  if (f.calibration == "shipped") est.set_calibration(&Calibration::Shipped());
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
   so.warmup_per_user = f.warmup_per_user;
@@ -285,6 +288,28 @@ int RunSingle(const EstimateFlags& f) {
     std::cerr << "error: " << metrics.status().message() << "\n";
     return 1;
   }
+  // The silicon calibration of the request's family (data/calibration/silicon.csv), if it has one.
+  const Metrics uncalibrated = *metrics;
+  CalibrationFactors calibration;
+  if (f.calibration == "shipped") {
+    r.backend_version = f.backend_version;
+    calibration = Calibration::Shipped().Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics));
+    if (calibration.applied) {
+      ApplyCalibration(calibration, r.osl, *metrics, /*closed_loop=*/f.arrival_rate <= 0);
+      if (des) {
+        const double e2e_scale = uncalibrated.request_latency_ms > 0
+                                     ? metrics->request_latency_ms / uncalibrated.request_latency_ms
+                                     : 1.0;
+        for (auto [d, k] : {std::pair{&sim.ttft_ms, calibration.ttft}, std::pair{&sim.itl_ms, calibration.tpot},
+                            std::pair{&sim.tpot_ms, calibration.tpot}, std::pair{&sim.e2e_ms, e2e_scale}}) {
+          d->mean *= k;
+          d->p50 *= k;
+          d->p90 *= k;
+          d->p99 *= k;
+        }
+      }
+    }
+  }
   if (*mode == ServingMode::kDisagg && des) {
     // The simulated deployment: the worker counts it used (derived when not given) and the decode
     // batch per DP rank they imply.
@@ -321,6 +346,16 @@ int RunSingle(const EstimateFlags& f) {
                            {"preemptions", sim.preemptions},
                            {"mean_decode_batch", sim.mean_decode_batch}};
     if (*mode == ServingMode::kDisagg) j["simulation"]["kv_transfer_ms"] = sim.kv_transfer_ms;
+  }
+  if (calibration.applied) {
+    j["calibration"] = Json{{"family", calibration.family},
+                            {"rows", calibration.rows},
+                            {"ttft_factor", calibration.ttft},
+                            {"tpot_factor", calibration.tpot},
+                            {"uncalibrated_ttft_ms", uncalibrated.ttft_ms},
+                            {"uncalibrated_tpot_ms", uncalibrated.tpot_ms}};
+  } else {
+    j["calibration"] = nullptr;
   }
   j["model"] = arch.hf_id;
   if (!arch.catalog_note.empty()) j["model_note"] = arch.catalog_note;
@@ -375,6 +410,13 @@ int RunSingle(const EstimateFlags& f) {
     out += fmt::format(" (each drawn from {:g}-1 of it: mean {}/{})", f.random_range_ratio, r.isl, r.osl);
   }
   out += "\n";
+  if (calibration.applied) {
+    out += fmt::format("calibration  {} ({} measured rows): TTFT x{:.3f} (model {:.2f} ms), TPOT x{:.3f} (model {:.3f} ms)\n",
+                       calibration.family, calibration.rows, calibration.ttft, uncalibrated.ttft_ms, calibration.tpot,
+                       uncalibrated.tpot_ms);
+  } else if (f.calibration == "shipped") {
+    out += "calibration  none (no measured family in data/calibration/silicon.csv)\n";
+  }
   out += fmt::format("ttft_ms               {:.2f}\n", metrics->ttft_ms);
   out += fmt::format("tpot_ms               {:.3f}\n", metrics->tpot_ms);
   out += fmt::format("request_latency_ms    {:.1f}\n", metrics->request_latency_ms);
@@ -422,7 +464,12 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--system", f->system, "GPU system id (e.g. h200_sxm)");
     app->add_option("--backend", f->backend, "vllm | sglang | trtllm")->capture_default_str()
         ->check(CLI::IsMember({"vllm", "sglang", "trtllm", "auto"}, CLI::ignore_case));
-    app->add_option("--backend-version", f->backend_version, "Backend version (recorded; the fitted tables are per backend)");
+    app->add_option("--backend-version", f->backend_version,
+                    "Backend version: selects the calibration entry of that version (else all versions pooled)");
+    app->add_option("--calibration", f->calibration,
+                    "shipped (default: correct TTFT and TPOT by the measured family's factors in "
+                    "data/calibration/silicon.csv, when the table has the family) or none (the model alone)")
+        ->capture_default_str()->check(CLI::IsMember({"shipped", "none"}));
     app->add_option("--mode", f->mode, "static | agg | disagg")->capture_default_str()
         ->check(CLI::IsMember({"static", "agg", "disagg"}));
     app->add_option("--isl", f->isl, "Input tokens per request")->capture_default_str()->check(kTokensRange);

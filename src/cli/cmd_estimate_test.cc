@@ -451,5 +451,105 @@ TEST(AccuracyCliTest, SharedSiliconRows) {
   EXPECT_NE(r.out.find("| all | all | all | "), std::string::npos);
 }
 
+TEST(EstimateCliTest, CalibrationCorrectsAMeasuredFamilyAndNoneTurnsItOff) {
+  // Llama-3.1-8B on H100 TensorRT-LLM aggregated: a family of data/calibration/silicon.csv (the
+  // 131 rows of NVIDIA's silicon samples); no --backend-version, so the pooled entry.
+  const std::string args = "estimate --model meta-llama/Llama-3.1-8B --system h100_sxm --backend trtllm --tp 2 "
+                           "--isl 2048 --osl 256 --concurrency 32 --format json";
+  auto on = ExecJson(args);
+  auto off = ExecJson(args + " --calibration none");
+  ASSERT_TRUE(on && off);
+  ASSERT_TRUE((*on)["calibration"].is_object()) << on->dump();
+  const Json& c = (*on)["calibration"];
+  EXPECT_EQ(c["family"], "h100_sxm/trtllm/agg/meta-llama/Llama-3.1-8B/bf16@*");
+  EXPECT_GE(c["rows"].get<int>(), 3);
+  EXPECT_TRUE((*off)["calibration"].is_null());
+  const double ttft_off = (*off)["ttft_ms"].get<double>(), tpot_off = (*off)["tpot_ms"].get<double>();
+  EXPECT_DOUBLE_EQ(c["uncalibrated_ttft_ms"].get<double>(), ttft_off);
+  EXPECT_DOUBLE_EQ(c["uncalibrated_tpot_ms"].get<double>(), tpot_off);
+  EXPECT_NEAR((*on)["ttft_ms"].get<double>(), ttft_off * c["ttft_factor"].get<double>(), 1e-9 * ttft_off);
+  EXPECT_NEAR((*on)["tpot_ms"].get<double>(), tpot_off * c["tpot_factor"].get<double>(), 1e-9 * tpot_off);
+  EXPECT_NE(c["ttft_factor"].get<double>(), 1.0);
+  // The latency and the closed loop's throughput follow the corrected TTFT and TPOT.
+  const double ttft = (*on)["ttft_ms"].get<double>(), tpot = (*on)["tpot_ms"].get<double>();
+  const double latency = (*on)["request_latency_ms"].get<double>();
+  EXPECT_NEAR(latency - (*off)["request_latency_ms"].get<double>(), (ttft - ttft_off) + 255 * (tpot - tpot_off),
+              1e-6 * latency);
+  EXPECT_NEAR((*on)["request_rate"].get<double>() * latency,
+              (*off)["request_rate"].get<double>() * (*off)["request_latency_ms"].get<double>(), 1e-6 * latency);
+  EXPECT_NEAR((*on)["tokens_per_s_per_user"].get<double>(), 1000.0 / tpot, 1e-9);
+
+  // The table output says which entry it used; a family the table lacks says so.
+  ExecResult table = Exec("estimate --model meta-llama/Llama-3.1-8B --system h100_sxm --backend trtllm --tp 2 "
+                          "--isl 2048 --osl 256 --concurrency 32 --backend-version 1.0.0rc3");
+  EXPECT_NE(table.out.find("calibration  h100_sxm/trtllm/agg/meta-llama/Llama-3.1-8B/bf16@1.0.0rc3 ("),
+            std::string::npos)
+      << table.out;
+  ExecResult unknown = Exec("estimate --model Qwen/Qwen3-8B --system l40s --backend vllm --concurrency 4");
+  EXPECT_NE(unknown.out.find("calibration  none (no measured family in data/calibration/silicon.csv)"),
+            std::string::npos)
+      << unknown.out;
+  ExecResult bad = Exec(args + " --calibration fitted", true);
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--calibration: fitted not in {shipped,none}"), std::string::npos) << bad.out;
+}
+
+TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheTable) {
+  std::string dir = TempDir() + "/calibration";
+  std::filesystem::create_directories(dir);
+  const std::string header =
+      "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
+      "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
+      "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
+      "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
+      "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms";
+  // Four sweeps of one family, all measured 20x slower than any model of them would say.
+  std::ofstream rows(dir + "/rows.csv");
+  rows << header << "\n";
+  int n = 0;
+  for (int isl : {512, 1024, 2048, 4096}) {
+    rows << "r" << n++ << ",silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg," << isl
+         << ",256,,,8,2,1,1,1,1,,,,,,,,,,,,,,,20000,400\n";
+  }
+  rows.close();
+  auto run = [&](const std::string& extra) {
+    ExecResult r = Exec("accuracy --silicon " + dir + "/rows.csv --rows-out " + dir + "/out.csv " + extra, true);
+    EXPECT_EQ(r.rc, 0) << r.out;
+    std::ifstream f(dir + "/out.csv");
+    std::vector<double> ttft;
+    std::string line;
+    std::getline(f, line);
+    while (std::getline(f, line)) {  // id,system,backend,mode,status,meas_ttft,pred_ttft,...
+      std::stringstream ss(line);
+      std::string field;
+      for (int k = 0; k < 7; ++k) std::getline(ss, field, ',');
+      ttft.push_back(std::stod(field));
+    }
+    return ttft;
+  };
+  std::vector<double> none = run(""), held = run("--calibration held-out --write-calibration " + dir + "/cal.csv");
+  ASSERT_EQ(none.size(), 4u);
+  ASSERT_EQ(held.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_LT(none[i], 20000) << i;
+    EXPECT_GT(held[i], 1.5 * none[i]) << i;  // each row corrected by the other three sweeps
+    EXPECT_LT(held[i], 20000) << i;          // shrunk: 3 rows are not the whole story
+  }
+  std::ifstream f(dir + "/cal.csv");
+  std::stringstream table;
+  table << f.rdbuf();
+  EXPECT_NE(table.str().find("h200_sxm,vllm,agg,Qwen/Qwen3-32B,bf16,0.19.0,4,4,8,8,"), std::string::npos)
+      << table.str();
+  EXPECT_NE(table.str().find("h200_sxm,vllm,agg,Qwen/Qwen3-32B,bf16,*,4,4,8,8,"), std::string::npos) << table.str();
+
+  ExecResult refused =
+      Exec("accuracy --silicon " + dir + "/rows.csv --calibration shipped --write-calibration " + dir + "/x.csv", true);
+  EXPECT_EQ(refused.rc, 2) << refused.out;
+  EXPECT_NE(refused.out.find("expected --calibration none or held-out, found shipped"), std::string::npos)
+      << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dyprof

@@ -188,6 +188,7 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
   EstimateRequest r;
   r.id = std::string(t.Get(i, "id"));
   r.model = Trim(t.Get(i, "model_path"));
+  r.backend_version = Trim(t.Get(i, "backend_version"));
   r.system = Trim(t.Get(i, "system"));
   if (r.model.empty()) return Status::InvalidArgument("empty model_path");
   if (r.system.empty()) return Status::InvalidArgument("empty system");
@@ -375,6 +376,21 @@ Result<const PerfEngine*> BatchEstimator::EngineFor(const EstimateRequest& r) {
   return &it->second->value();
 }
 
+void ApplyCalibration(const CalibrationFactors& f, int osl, Metrics& m, bool closed_loop) {
+  const double old_latency_ms = m.request_latency_ms;
+  const double old_ttft_ms = m.ttft_ms, old_tpot_ms = m.tpot_ms;
+  m.ttft_ms *= f.ttft;
+  m.tpot_ms *= f.tpot;
+  m.request_latency_ms += (m.ttft_ms - old_ttft_ms) + (m.tpot_ms - old_tpot_ms) * std::max(osl - 1, 0);
+  if (closed_loop && old_latency_ms > 0 && m.request_latency_ms > 0) {
+    const double rate_scale = old_latency_ms / m.request_latency_ms;
+    m.request_rate *= rate_scale;
+    m.tokens_per_s *= rate_scale;
+    m.tokens_per_s_per_gpu *= rate_scale;
+  }
+  if (m.tpot_ms > 0) m.tokens_per_s_per_user = 1000.0 / m.tpot_ms;
+}
+
 EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
   EstimateOutcome out;
   if (Status valid = ValidateRequest(r); !valid.ok()) {
@@ -410,7 +426,37 @@ EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
   }
   out.status = EstimateStatus::kOk;
   out.metrics = *m;
+  if (calibration_ != nullptr) {
+    out.calibration = calibration_->Lookup(CalibrationKeyFor(r, e), CalibrationConcurrency(r, out.metrics));
+    if (out.calibration.applied) ApplyCalibration(out.calibration, r.osl, out.metrics, /*closed_loop=*/true);
+  }
   return out;
+}
+
+CalibrationKey CalibrationKeyFor(const EstimateRequest& r, const PerfEngine& engine) {
+  CalibrationKey k;
+  k.system = r.system;
+  k.backend = std::string(BackendName(r.backend));
+  k.mode = std::string(ServingModeName(r.mode));
+  k.model = engine.model().hf_id;
+  k.precision = std::string(PrecisionFamily(engine.model().weight_quant));
+  k.backend_version = r.backend_version;
+  return k;
+}
+
+std::string SweepId(const EstimateRequest& r) {
+  auto split = [](const ParallelSplit& s) {
+    return fmt::format("tp{}pp{}dp{}etp{}ep{}", s.tp, s.pp, s.dp, s.moe_tp, s.moe_ep);
+  };
+  std::string id = fmt::format("{}|{}|{}", ServingModeName(r.mode), r.isl, r.osl);
+  id += r.mode == ServingMode::kDisagg ? "|p" + split(r.disagg.prefill_split) + "|d" + split(r.disagg.decode_split)
+                                       : "|" + split(r.split);
+  id += fmt::format("|mtp{}", r.mtp_draft_tokens.value_or(-1));
+  return id;
+}
+
+double CalibrationConcurrency(const EstimateRequest& r, const Metrics& m) {
+  return r.concurrency > 0 ? r.concurrency : m.concurrency;
 }
 
 }  // namespace dyprof

@@ -40,6 +40,7 @@
 #include "catalog/parallel.h"
 #include "common/file_system.h"
 #include "common/status.h"
+#include "perf/calibration.h"
 #include "perf/csv.h"
 #include "perf/engine.h"
 #include "spec/spec.h"
@@ -56,6 +57,7 @@ struct EstimateRequest {
   std::string model;
   std::string system;
   Backend backend = Backend::kVllm;
+  std::string backend_version;  // "" = unknown; keys the silicon calibration (perf/calibration.h)
   ServingMode mode = ServingMode::kAgg;
   int isl = 0, osl = 0;
   ParallelSplit split;   // static / agg
@@ -115,8 +117,21 @@ std::string_view EstimateStatusName(EstimateStatus s);  // "ok", "unsupported", 
 struct EstimateOutcome {
   EstimateStatus status = EstimateStatus::kError;
   std::string error;
-  Metrics metrics;
+  Metrics metrics;             // calibrated when the estimator has a calibration with the family
+  CalibrationFactors calibration;  // what was applied (applied = false: none)
 };
+
+// The calibration family of a request predicted with `engine`: its system, backend, mode and
+// backend version, the engine's model id and dense weight format.
+CalibrationKey CalibrationKeyFor(const EstimateRequest& r, const PerfEngine& engine);
+// The configuration sweep a request belongs to (CalibrationPoint::sweep): mode, lengths, layout
+// (per worker role) and speculative decoding, but not the load or the worker counts.
+std::string SweepId(const EstimateRequest& r);
+// The load a calibration line is read at: the request's concurrency, else the metrics'.
+double CalibrationConcurrency(const EstimateRequest& r, const Metrics& m);
+// Multiplies TTFT and TPOT by the factors and moves the request latency with them; in a closed loop
+// (a benchmark's fixed users) the throughput figures follow by Little's law, else they stay.
+void ApplyCalibration(const CalibrationFactors& f, int osl, Metrics& m, bool closed_loop);
 
 // Creates (and caches) engines per (model, system, backend, quant) and predicts requests.
 class BatchEstimator {
@@ -127,6 +142,9 @@ class BatchEstimator {
   // Replaces RunEstimate for the prediction (the scheduler simulation, sim/estimate.h).
   using Runner = std::function<Result<Metrics>(const PerfEngine&, const EstimateRequest&)>;
   void set_runner(Runner runner) { runner_ = std::move(runner); }
+  // Predictions of families the table knows are multiplied by its factors (null: none; the table
+  // must outlive the estimator).
+  void set_calibration(const Calibration* calibration) { calibration_ = calibration; }
   // The engine for a request (created on first use).
   Result<const PerfEngine*> EngineFor(const EstimateRequest& r);
 
@@ -135,6 +153,7 @@ class BatchEstimator {
   PerfOptions options_;
   std::string perf_db_dir_;
   Runner runner_;
+  const Calibration* calibration_ = nullptr;
   std::map<std::string, Result<ModelArch>> models_;
   std::map<std::string, std::unique_ptr<Result<PerfEngine>>> engines_;
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "common/file_system.h"
 
 #include "perf/accuracy.h"
@@ -239,6 +241,55 @@ TEST(BatchTest, SchedulerColumnsSetBudgetAndAdmissionPerRow) {
   EstimateOutcome p = est.Predict(*plain), b = est.Predict(*budget);
   ASSERT_EQ(b.status, EstimateStatus::kOk) << b.error;
   EXPECT_GT(b.metrics.ttft_ms, p.metrics.ttft_ms);
+}
+
+TEST(BatchTest, CalibrationMultipliesThePredictionsOfItsFamilyOnly) {
+  std::string csv = std::string(kHeader) +
+                    "q,silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg,1024,256,,,8,2,1,1,1,1,"
+                    ",,,,,,,,,,,,,,100,10\n"
+                    "o,silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h100_sxm,bf16,agg,1024,256,,,8,2,1,1,1,1,"
+                    ",,,,,,,,,,,,,,100,10\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok());
+  auto q = RequestFromSiliconRow(*t, 0);
+  auto o = RequestFromSiliconRow(*t, 1);
+  ASSERT_TRUE(q.ok() && o.ok());
+  EXPECT_EQ(q->backend_version, "0.19.0");
+  PosixFileSystem fs;
+  BatchEstimator plain(&fs, PerfOptions{});
+  EstimateOutcome base = plain.Predict(*q);
+  ASSERT_EQ(base.status, EstimateStatus::kOk) << base.error;
+  EXPECT_FALSE(base.calibration.applied);
+  auto engine = plain.EngineFor(*q);
+  ASSERT_TRUE(engine.ok());
+  const CalibrationKey key = CalibrationKeyFor(*q, **engine);
+  EXPECT_EQ(key.ToString(), "h200_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@0.19.0");
+  // A family whose rows were all predicted 2x too fast at TTFT and 1.25x too slow at TPOT.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 8.0, 16.0}) pts.push_back({key, "s", c, 200, 100, 8, 10});
+  Calibration table = Calibration::Fit(pts);
+  BatchEstimator calibrated(&fs, PerfOptions{});
+  calibrated.set_calibration(&table);
+  EstimateOutcome fixed = calibrated.Predict(*q);
+  ASSERT_EQ(fixed.status, EstimateStatus::kOk) << fixed.error;
+  ASSERT_TRUE(fixed.calibration.applied);
+  const double shrink = 3.0 / 6.0;
+  EXPECT_NEAR(fixed.metrics.ttft_ms, base.metrics.ttft_ms * std::pow(2.0, shrink), 1e-9 * base.metrics.ttft_ms);
+  EXPECT_NEAR(fixed.metrics.tpot_ms, base.metrics.tpot_ms * std::pow(0.8, shrink), 1e-9 * base.metrics.tpot_ms);
+  EXPECT_NEAR(fixed.metrics.request_latency_ms, fixed.metrics.ttft_ms + 255 * fixed.metrics.tpot_ms,
+              1e-6 * fixed.metrics.request_latency_ms);
+  // Another system is another family: untouched.
+  EstimateOutcome other_base = plain.Predict(*o), other = calibrated.Predict(*o);
+  ASSERT_EQ(other.status, EstimateStatus::kOk) << other.error;
+  EXPECT_FALSE(other.calibration.applied);
+  EXPECT_DOUBLE_EQ(other.metrics.ttft_ms, other_base.metrics.ttft_ms);
+  // The sweep: lengths, layout and speculative decoding, not the load.
+  EstimateRequest more_load = *q;
+  more_load.concurrency = 64;
+  EXPECT_EQ(SweepId(more_load), SweepId(*q));
+  EstimateRequest longer = *q;
+  longer.isl = 2048;
+  EXPECT_NE(SweepId(longer), SweepId(*q));
 }
 
 TEST(BatchTest, BadRowsAreErrorsNotSkips) {

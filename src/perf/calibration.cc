@@ -1,0 +1,253 @@
+#include "perf/calibration.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "catalog/embedded.h"
+#include "perf/csv.h"
+
+namespace dyprof {
+namespace {
+
+constexpr const char* kColumns[] = {"system",          "backend",         "mode",           "model",
+                                    "precision",    "backend_version", "rows",           "sweeps",
+                                    "concurrency_min", "concurrency_max", "ttft_intercept", "ttft_slope",
+                                    "tpot_intercept",  "tpot_slope"};
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + mid, v.end());
+  const double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  const double lo = *std::max_element(v.begin(), v.begin() + mid);
+  return (lo + hi) / 2;
+}
+
+// Theil–Sen line through (x, y): the median of the slopes between points of different x (0 when
+// there are none), then the median of y − slope·x.
+LogErrorLine TheilSen(const std::vector<double>& x, const std::vector<double>& y) {
+  std::vector<double> slopes;
+  for (size_t i = 0; i < x.size(); ++i) {
+    for (size_t j = i + 1; j < x.size(); ++j) {
+      if (std::abs(x[j] - x[i]) > 1e-9) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
+    }
+  }
+  LogErrorLine line;
+  line.slope = slopes.empty() ? 0.0 : Median(std::move(slopes));
+  std::vector<double> residual(x.size());
+  for (size_t i = 0; i < x.size(); ++i) residual[i] = y[i] - line.slope * x[i];
+  line.intercept = Median(std::move(residual));
+  return line;
+}
+
+bool Usable(const CalibrationPoint& p) {
+  for (double v : {p.concurrency, p.meas_ttft_ms, p.pred_ttft_ms, p.meas_tpot_ms, p.pred_tpot_ms}) {
+    if (!(v > 0) || !std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+// One entry from the points of one family (all usable). Needs kCalibrationMinRows points.
+CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const CalibrationPoint*>& pts) {
+  CalibrationEntry e;
+  e.key = key;
+  e.rows = static_cast<int>(pts.size());
+  std::set<std::string> sweeps;
+  std::vector<double> x, ttft, tpot;
+  e.concurrency_min = e.concurrency_max = pts.front()->concurrency;
+  for (const CalibrationPoint* p : pts) {
+    sweeps.insert(p->sweep);
+    e.concurrency_min = std::min(e.concurrency_min, p->concurrency);
+    e.concurrency_max = std::max(e.concurrency_max, p->concurrency);
+    x.push_back(std::log(p->concurrency));
+    ttft.push_back(std::log(p->pred_ttft_ms / p->meas_ttft_ms));
+    tpot.push_back(std::log(p->pred_tpot_ms / p->meas_tpot_ms));
+  }
+  e.sweeps = static_cast<int>(sweeps.size());
+  const double shrink = e.rows / (e.rows + kCalibrationShrinkRows);
+  for (auto [line, y] : {std::pair{&e.ttft, &ttft}, std::pair{&e.tpot, &tpot}}) {
+    *line = TheilSen(x, *y);
+    line->intercept *= shrink;
+    line->slope *= shrink;
+  }
+  return e;
+}
+
+CalibrationKey Pooled(CalibrationKey k) {
+  k.backend_version = std::string(kAnyBackendVersion);
+  return k;
+}
+
+// Points grouped by their versioned and pooled family keys (a point with an unknown version joins
+// its pooled family only).
+std::map<CalibrationKey, std::vector<const CalibrationPoint*>> Families(const std::vector<CalibrationPoint>& points) {
+  std::map<CalibrationKey, std::vector<const CalibrationPoint*>> families;
+  for (const CalibrationPoint& p : points) {
+    if (!Usable(p)) continue;
+    if (!p.key.backend_version.empty() && p.key.backend_version != kAnyBackendVersion) {
+      families[p.key].push_back(&p);
+    }
+    families[Pooled(p.key)].push_back(&p);
+  }
+  return families;
+}
+
+CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency) {
+  CalibrationFactors f;
+  const double c = std::clamp(concurrency > 0 ? concurrency : e.concurrency_min, e.concurrency_min, e.concurrency_max);
+  const double x = std::log(c);
+  f.ttft = std::exp(-e.ttft.At(x));
+  f.tpot = std::exp(-e.tpot.At(x));
+  f.applied = true;
+  f.family = e.key.ToString();
+  f.rows = e.rows;
+  return f;
+}
+
+Result<double> ParseNumber(std::string_view text, size_t line, std::string_view column) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
+    return Status::InvalidArgument(
+        fmt::format("calibration table line {}, column {}: expected a number, found '{}'", line, column, text));
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string_view PrecisionFamily(Quant q) {
+  switch (q) {
+    case Quant::kBf16:
+    case Quant::kFp16: return "bf16";
+    case Quant::kFp8:
+    case Quant::kFp8Block: return "fp8";
+    case Quant::kNvfp4:
+    case Quant::kMxfp4: return "fp4";
+    case Quant::kInt4Wo: return "int4";
+  }
+  return "bf16";
+}
+
+std::string CalibrationKey::ToString() const {
+  return fmt::format("{}/{}/{}/{}/{}@{}", system, backend, mode, model, precision,
+                     backend_version.empty() ? "?" : backend_version);
+}
+
+Calibration Calibration::Fit(const std::vector<CalibrationPoint>& points) {
+  Calibration c;
+  for (const auto& [key, pts] : Families(points)) {
+    if (static_cast<int>(pts.size()) >= kCalibrationMinRows) c.entries_.push_back(FitEntry(key, pts));
+  }
+  return c;
+}
+
+Result<Calibration> Calibration::Parse(std::string_view csv_text) {
+  DYPROF_ASSIGN_OR_RETURN(CsvTable t, CsvTable::Parse(csv_text));
+  for (const char* col : kColumns) {
+    if (t.Column(col) < 0) return Status::InvalidArgument(fmt::format("calibration table: missing column '{}'", col));
+  }
+  Calibration c;
+  for (size_t i = 0; i < t.num_rows(); ++i) {
+    const size_t line = i + 2;  // header = line 1
+    CalibrationEntry e;
+    e.key.system = std::string(t.Get(i, "system"));
+    e.key.backend = std::string(t.Get(i, "backend"));
+    e.key.mode = std::string(t.Get(i, "mode"));
+    e.key.model = std::string(t.Get(i, "model"));
+    e.key.precision = std::string(t.Get(i, "precision"));
+    e.key.backend_version = std::string(t.Get(i, "backend_version"));
+    double v[8];
+    const char* numeric[8] = {"rows",           "sweeps",    "concurrency_min", "concurrency_max",
+                              "ttft_intercept", "ttft_slope", "tpot_intercept",  "tpot_slope"};
+    for (int k = 0; k < 8; ++k) {
+      DYPROF_ASSIGN_OR_RETURN(v[k], ParseNumber(t.Get(i, numeric[k]), line, numeric[k]));
+    }
+    if (v[0] < 1 || v[1] < 1 || !(v[2] > 0) || v[3] < v[2]) {
+      return Status::InvalidArgument(fmt::format(
+          "calibration table line {}: expected rows, sweeps >= 1 and 0 < concurrency_min <= concurrency_max",
+          line));
+    }
+    e.rows = static_cast<int>(v[0]);
+    e.sweeps = static_cast<int>(v[1]);
+    e.concurrency_min = v[2];
+    e.concurrency_max = v[3];
+    e.ttft = {v[4], v[5]};
+    e.tpot = {v[6], v[7]};
+    c.entries_.push_back(std::move(e));
+  }
+  std::sort(c.entries_.begin(), c.entries_.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  for (size_t i = 1; i < c.entries_.size(); ++i) {
+    if (c.entries_[i].key == c.entries_[i - 1].key) {
+      return Status::InvalidArgument("calibration table: family listed twice: " + c.entries_[i].key.ToString());
+    }
+  }
+  return c;
+}
+
+const Calibration& Calibration::Shipped() {
+  static const Calibration shipped = [] {
+    const auto& files = EmbeddedFiles();
+    auto it = files.find("calibration/silicon.csv");
+    if (it == files.end()) return Calibration();
+    auto parsed = Parse(it->second);
+    return parsed.ok() ? *parsed : Calibration();  // a malformed shipped table fails its unit test
+  }();
+  return shipped;
+}
+
+std::string Calibration::ToCsv() const {
+  std::string out = CsvLine(std::vector<std::string>(std::begin(kColumns), std::end(kColumns)));
+  for (const CalibrationEntry& e : entries_) {
+    out += CsvLine({e.key.system, e.key.backend, e.key.mode, e.key.model, e.key.precision, e.key.backend_version,
+                    std::to_string(e.rows), std::to_string(e.sweeps), fmt::format("{:g}", e.concurrency_min),
+                    fmt::format("{:g}", e.concurrency_max), fmt::format("{:.5f}", e.ttft.intercept),
+                    fmt::format("{:.5f}", e.ttft.slope), fmt::format("{:.5f}", e.tpot.intercept),
+                    fmt::format("{:.5f}", e.tpot.slope)});
+  }
+  return out;
+}
+
+CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurrency) const {
+  auto find = [&](const CalibrationKey& k) -> const CalibrationEntry* {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), k,
+                               [](const CalibrationEntry& e, const CalibrationKey& x) { return e.key < x; });
+    return it != entries_.end() && it->key == k ? &*it : nullptr;
+  };
+  const CalibrationEntry* e = nullptr;
+  if (!key.backend_version.empty()) e = find(key);
+  if (e == nullptr) e = find(Pooled(key));
+  return e == nullptr ? CalibrationFactors{} : FactorsOf(*e, concurrency);
+}
+
+std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint>& points) {
+  const auto families = Families(points);
+  std::vector<CalibrationFactors> out(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    const CalibrationPoint& p = points[i];
+    auto held_out = [&](const CalibrationKey& k) -> std::optional<CalibrationEntry> {
+      auto it = families.find(k);
+      if (it == families.end()) return std::nullopt;
+      std::vector<const CalibrationPoint*> others;
+      for (const CalibrationPoint* q : it->second) {
+        if (q->sweep != p.sweep) others.push_back(q);
+      }
+      if (static_cast<int>(others.size()) < kCalibrationMinRows) return std::nullopt;
+      return FitEntry(k, others);
+    };
+    std::optional<CalibrationEntry> e;
+    if (!p.key.backend_version.empty() && p.key.backend_version != kAnyBackendVersion) e = held_out(p.key);
+    if (!e) e = held_out(Pooled(p.key));
+    if (e) out[i] = FactorsOf(*e, p.concurrency);
+  }
+  return out;
+}
+
+}  // namespace dyprof

@@ -1,0 +1,97 @@
+// Silicon calibration: a correction of the model's TTFT and TPOT per deployment family, fitted on
+// measured rows (docs/accuracy.md, "Calibration"; the shipped table is data/calibration/silicon.csv).
+//
+// A family is (system, backend, mode, model, weight precision, backend version). Over a family's
+// measured rows, the log error ln(pred / meas) of each metric is fitted as a line in ln(concurrency)
+// (Theil–Sen: the median of the pairwise slopes, then the median intercept) and shrunk towards zero
+// by n / (n + kCalibrationShrinkRows); a prediction is divided by exp(line), the line read at the
+// request's concurrency clamped to the family's measured range. Every family is also fitted pooled
+// over its backend versions (version "*"): that entry serves requests whose version is unknown ("")
+// or has no entry of its own. Families with fewer than kCalibrationMinRows rows get no entry.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/model.h"
+#include "common/status.h"
+
+namespace dyprof {
+
+inline constexpr int kCalibrationMinRows = 3;
+inline constexpr double kCalibrationShrinkRows = 3.0;
+inline constexpr std::string_view kAnyBackendVersion = "*";
+
+// The family of a weight format: "bf16" (bf16, fp16), "fp8" (fp8, fp8_block), "fp4" (nvfp4,
+// mxfp4), "int4" (int4_wo). Checkpoints and measured rows name one format several ways.
+std::string_view PrecisionFamily(Quant q);
+
+struct CalibrationKey {
+  std::string system, backend, mode, model;
+  std::string precision;        // dense weight format family: PrecisionFamily
+
+  std::string backend_version;  // "" = unknown; "*" in pooled entries
+  bool operator==(const CalibrationKey&) const = default;
+  auto operator<=>(const CalibrationKey&) const = default;
+  std::string ToString() const;  // "h200_sxm/trtllm/agg/deepseek-ai/DeepSeek-V3/fp8@1.1.0"
+};
+
+// One measured row with the model's prediction for it.
+struct CalibrationPoint {
+  CalibrationKey key;
+  // The configuration sweep the row belongs to (lengths, layout, speculative decoding; any load):
+  // LeaveSweepOut leaves the rows that share it out together.
+  std::string sweep;
+  double concurrency = 0;  // requests in flight (agg: per engine; disagg: the deployment)
+  double meas_ttft_ms = 0, pred_ttft_ms = 0, meas_tpot_ms = 0, pred_tpot_ms = 0;
+};
+
+// ln(pred / meas) ≈ intercept + slope · ln(concurrency).
+struct LogErrorLine {
+  double intercept = 0, slope = 0;
+  double At(double ln_concurrency) const { return intercept + slope * ln_concurrency; }
+};
+
+struct CalibrationEntry {
+  CalibrationKey key;
+  int rows = 0;     // measured rows fitted
+  int sweeps = 0;   // distinct configuration sweeps among them
+  double concurrency_min = 0, concurrency_max = 0;
+  LogErrorLine ttft, tpot;  // already shrunk
+};
+
+// What a lookup applies: predictions are multiplied by ttft / tpot.
+struct CalibrationFactors {
+  double ttft = 1, tpot = 1;
+  bool applied = false;  // false: no entry for the family (factors 1)
+  std::string family;    // the entry's key (CalibrationKey::ToString), "" when not applied
+  int rows = 0;          // rows behind the entry
+};
+
+class Calibration {
+ public:
+  // Fits every family (and its pooled "*" entry) with at least kCalibrationMinRows points. Points
+  // with a non-positive or non-finite value are skipped.
+  static Calibration Fit(const std::vector<CalibrationPoint>& points);
+  // The CSV written by ToCsv. InvalidArgument naming the line and column on a malformed field.
+  static Result<Calibration> Parse(std::string_view csv_text);
+  // The table compiled in from data/calibration/silicon.csv (empty when the file is absent).
+  static const Calibration& Shipped();
+
+  std::string ToCsv() const;
+  // The entry for `key` (its version, else the pooled one) read at `concurrency`.
+  CalibrationFactors Lookup(const CalibrationKey& key, double concurrency) const;
+  const std::vector<CalibrationEntry>& entries() const { return entries_; }
+
+ private:
+  std::vector<CalibrationEntry> entries_;  // sorted by key
+};
+
+// Held-out factors for every point: its family fitted without the rows of the point's own
+// configuration sweep (same lengths and layout, any load), its pooled entry likewise, then looked
+// up at the point's concurrency: the error of predicting a layout or workload the table has not seen
+// in a family it has. `accuracy --calibration held-out` scores the calibration this way.
+std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint>& points);
+
+}  // namespace dyprof

@@ -1,0 +1,167 @@
+#include "perf/calibration.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace dyprof {
+namespace {
+
+CalibrationKey Key(std::string version = "0.5.9") {
+  return {"b200_sxm", "sglang", "agg", "deepseek-ai/DeepSeek-R1", "fp8", std::move(version)};
+}
+
+// A point whose model error is exactly ln(pred/meas) = ttft_err (TTFT) and tpot_err (TPOT).
+CalibrationPoint Point(const CalibrationKey& key, std::string sweep, double concurrency, double ttft_err,
+                       double tpot_err = 0) {
+  return {key, std::move(sweep), concurrency, 100.0, 100.0 * std::exp(ttft_err), 10.0, 10.0 * std::exp(tpot_err)};
+}
+
+TEST(CalibrationTest, PrecisionFamiliesMergeTheNamesOfOneFormat) {
+  EXPECT_EQ(PrecisionFamily(Quant::kFp8Block), "fp8");
+  EXPECT_EQ(PrecisionFamily(Quant::kFp8), "fp8");
+  EXPECT_EQ(PrecisionFamily(Quant::kNvfp4), "fp4");
+  EXPECT_EQ(PrecisionFamily(Quant::kMxfp4), "fp4");
+  EXPECT_EQ(PrecisionFamily(Quant::kFp16), "bf16");
+  EXPECT_EQ(PrecisionFamily(Quant::kInt4Wo), "int4");
+}
+
+TEST(CalibrationTest, FitsTheLogErrorAsALineInLogConcurrencyShrunkByRowCount) {
+  // ln(pred/meas) = 0.5 − 0.1·ln(c) for TTFT, a constant 0.2 for TPOT, at c = 1, 4, 16, 64, 256.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {1.0, 4.0, 16.0, 64.0, 256.0}) {
+    pts.push_back(Point(Key(), "s" + std::to_string(static_cast<int>(c)), c, 0.5 - 0.1 * std::log(c), 0.2));
+  }
+  Calibration cal = Calibration::Fit(pts);
+  ASSERT_EQ(cal.entries().size(), 2u);  // the version's entry and the pooled one
+  const CalibrationEntry& e = cal.entries()[1];
+  EXPECT_EQ(e.key, Key());
+  EXPECT_EQ(e.rows, 5);
+  EXPECT_EQ(e.sweeps, 5);
+  EXPECT_DOUBLE_EQ(e.concurrency_min, 1);
+  EXPECT_DOUBLE_EQ(e.concurrency_max, 256);
+  const double shrink = 5.0 / 8.0;
+  EXPECT_NEAR(e.ttft.intercept, 0.5 * shrink, 1e-12);
+  EXPECT_NEAR(e.ttft.slope, -0.1 * shrink, 1e-12);
+  EXPECT_NEAR(e.tpot.intercept, 0.2 * shrink, 1e-12);
+  EXPECT_NEAR(e.tpot.slope, 0, 1e-12);
+
+  // Predictions are divided by exp(line); outside the measured loads the line is read at the edge.
+  CalibrationFactors f = cal.Lookup(Key(), 16);
+  ASSERT_TRUE(f.applied);
+  EXPECT_EQ(f.rows, 5);
+  EXPECT_EQ(f.family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@0.5.9");
+  EXPECT_NEAR(f.ttft, std::exp(-shrink * (0.5 - 0.1 * std::log(16.0))), 1e-12);
+  EXPECT_NEAR(f.tpot, std::exp(-shrink * 0.2), 1e-12);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 4096).ttft, cal.Lookup(Key(), 256).ttft);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 0.5).ttft, cal.Lookup(Key(), 1).ttft);
+}
+
+TEST(CalibrationTest, TheilSenIgnoresAnOutlier) {
+  std::vector<CalibrationPoint> pts;
+  for (double c : {2.0, 4.0, 8.0, 16.0, 32.0, 64.0}) pts.push_back(Point(Key(), "s", c, 0.3));
+  pts.push_back(Point(Key(), "s", 128, 3.0));  // one run 20x slower than the rest
+  const CalibrationEntry& e = Calibration::Fit(pts).entries()[1];
+  EXPECT_NEAR(e.ttft.slope, 0, 1e-12);
+  EXPECT_NEAR(e.ttft.intercept, 0.3 * 7.0 / 10.0, 1e-12);
+}
+
+TEST(CalibrationTest, SmallFamiliesGetNoEntryAndUnknownVersionsUseThePooledOne) {
+  std::vector<CalibrationPoint> pts = {Point(Key("0.5.9"), "a", 4, 0.4), Point(Key("0.5.9"), "b", 8, 0.4),
+                                       Point(Key("0.5.9"), "c", 16, 0.4), Point(Key("0.5.6"), "a", 4, -0.4),
+                                       Point(Key(""), "a", 4, 0.4)};
+  Calibration cal = Calibration::Fit(pts);
+  // 0.5.9 has 3 rows (an entry), 0.5.6 one (none), "" joins the pooled family only.
+  ASSERT_EQ(cal.entries().size(), 2u);
+  EXPECT_EQ(cal.entries()[0].key.backend_version, "*");
+  EXPECT_EQ(cal.entries()[0].rows, 5);
+  EXPECT_EQ(cal.entries()[1].key.backend_version, "0.5.9");
+  EXPECT_EQ(cal.Lookup(Key("0.5.9"), 8).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@0.5.9");
+  EXPECT_EQ(cal.Lookup(Key("0.5.6"), 8).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
+  EXPECT_EQ(cal.Lookup(Key(""), 8).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
+  CalibrationKey other = Key();
+  other.mode = "disagg";
+  CalibrationFactors none = cal.Lookup(other, 8);
+  EXPECT_FALSE(none.applied);
+  EXPECT_EQ(none.ttft, 1);
+  EXPECT_EQ(none.tpot, 1);
+}
+
+TEST(CalibrationTest, UnusablePointsAreSkipped) {
+  std::vector<CalibrationPoint> pts = {Point(Key(), "a", 4, 0.1), Point(Key(), "b", 8, 0.1),
+                                       Point(Key(), "c", 0, 0.1), Point(Key(), "d", 16, 0.1)};
+  pts.back().meas_ttft_ms = std::nan("");
+  EXPECT_TRUE(Calibration::Fit(pts).entries().empty());
+}
+
+TEST(CalibrationTest, LeaveSweepOutFitsWithoutTheRowsOwnSweep) {
+  // Sweep "x" is predicted 2x too slow at every load; the other sweeps exactly.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0}) {
+    pts.push_back(Point(Key(), "x", c, std::log(2.0)));
+    pts.push_back(Point(Key(), "y", c, 0));
+    pts.push_back(Point(Key(), "z", c, 0));
+  }
+  std::vector<CalibrationFactors> held = LeaveSweepOut(pts);
+  ASSERT_EQ(held.size(), pts.size());
+  for (size_t i = 0; i < pts.size(); ++i) {
+    ASSERT_TRUE(held[i].applied) << i;
+    if (pts[i].sweep == "x") {
+      // Fitted on y and z only: no correction, where the table fitted on all rows would have one.
+      EXPECT_NEAR(held[i].ttft, 1.0, 1e-12);
+    } else {
+      // Fitted on x and the other clean sweep: the median of 3 + 3 rows sits between 0 and ln 2.
+      EXPECT_LT(held[i].ttft, 1.0);
+    }
+  }
+  // A family left with fewer than 3 rows outside the sweep gets no held-out factor.
+  std::vector<CalibrationPoint> two_sweeps = {Point(Key(), "x", 4, 0.2), Point(Key(), "x", 8, 0.2),
+                                              Point(Key(), "y", 4, 0.2), Point(Key(), "y", 8, 0.2)};
+  for (const CalibrationFactors& f : LeaveSweepOut(two_sweeps)) EXPECT_FALSE(f.applied);
+}
+
+TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheLine) {
+  std::vector<CalibrationPoint> pts;
+  for (double c : {1.0, 8.0, 64.0}) pts.push_back(Point(Key(), "s", c, 0.25 - 0.05 * std::log(c), -0.1));
+  Calibration cal = Calibration::Fit(pts);
+  auto back = Calibration::Parse(cal.ToCsv());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->entries().size(), cal.entries().size());
+  for (size_t i = 0; i < cal.entries().size(); ++i) {
+    EXPECT_EQ(back->entries()[i].key, cal.entries()[i].key);
+    EXPECT_NEAR(back->Lookup(cal.entries()[i].key, 8).ttft, cal.Lookup(cal.entries()[i].key, 8).ttft, 1e-4);
+  }
+  std::string csv = cal.ToCsv();
+  const size_t second_line = csv.find('\n') + 1;
+  std::string bad = csv.substr(0, second_line) + "h200_sxm,vllm,agg,m,fp8,*,3,1,4,8,abc,0,0,0\n";
+  auto parsed = Calibration::Parse(bad);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("line 2, column ttft_intercept: expected a number, found 'abc'"),
+            std::string::npos)
+      << parsed.status().message();
+  auto dup = Calibration::Parse(csv + csv.substr(second_line, csv.find('\n', second_line) + 1 - second_line));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("listed twice"), std::string::npos);
+  auto missing = Calibration::Parse("system,backend\nh200_sxm,vllm\n");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing column 'mode'"), std::string::npos);
+  auto range = Calibration::Parse(csv.substr(0, second_line) + "h200_sxm,vllm,agg,m,fp8,*,3,1,8,4,0,0,0,0\n");
+  ASSERT_FALSE(range.ok());
+  EXPECT_NE(range.status().message().find("concurrency_min <= concurrency_max"), std::string::npos);
+}
+
+TEST(CalibrationTest, ShippedTableParsesAndEveryEntryHasItsRows) {
+  const Calibration& shipped = Calibration::Shipped();
+  ASSERT_FALSE(shipped.entries().empty()) << "data/calibration/silicon.csv missing or malformed";
+  for (const CalibrationEntry& e : shipped.entries()) {
+    EXPECT_GE(e.rows, kCalibrationMinRows) << e.key.ToString();
+    EXPECT_GE(e.sweeps, 1) << e.key.ToString();
+    EXPECT_LE(e.concurrency_min, e.concurrency_max) << e.key.ToString();
+    for (const std::string& f : {e.key.system, e.key.backend, e.key.mode, e.key.model, e.key.precision}) {
+      EXPECT_FALSE(f.empty()) << e.key.ToString();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dyprof
