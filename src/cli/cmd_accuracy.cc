@@ -28,6 +28,12 @@ struct AccuracyFlags {
 };
 
 int RunAccuracy(const AccuracyFlags& f) {
+  if ((f.calibration == "shipped" || !f.write_calibration.empty()) && f.latency_model != "hybrid") {
+    std::cerr << "error: the shipped calibration table corrects --latency-model hybrid; expected hybrid with "
+                 "--calibration shipped or --write-calibration, found "
+              << f.latency_model << "\n";
+    return 2;
+  }
   if (!f.write_calibration.empty() && f.calibration == "shipped") {
     std::cerr << "error: --write-calibration fits the model's own predictions: expected --calibration none or "
                  "held-out, found shipped\n";

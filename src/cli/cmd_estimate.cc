@@ -112,7 +112,8 @@ int RunBatch(const EstimateFlags& f) {
   }
   PerfOptions opts = *estimator_options;
   BatchEstimator est(&fs, opts, f.perf_db);
-  if (f.calibration == "shipped") est.set_calibration(&Calibration::Shipped());
+  // The table corrects the hybrid latency model, the one it was fitted on (data/calibration/README.md).
+  if (f.calibration == "shipped" && f.latency_model == "hybrid") est.set_calibration(&Calibration::Shipped());
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
   so.warmup_per_user = f.warmup_per_user;
@@ -291,7 +292,7 @@ int RunSingle(const EstimateFlags& f) {
   // The silicon calibration of the request's family (data/calibration/silicon.csv), if it has one.
   const Metrics uncalibrated = *metrics;
   CalibrationFactors calibration;
-  if (f.calibration == "shipped") {
+  if (f.calibration == "shipped" && f.latency_model == "hybrid") {
     r.backend_version = f.backend_version;
     calibration = Calibration::Shipped().Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics));
     if (calibration.applied) {
@@ -414,6 +415,8 @@ int RunSingle(const EstimateFlags& f) {
     out += fmt::format("calibration  {} ({} measured rows): TTFT x{:.3f} (model {:.2f} ms), TPOT x{:.3f} (model {:.3f} ms)\n",
                        calibration.family, calibration.rows, calibration.ttft, uncalibrated.ttft_ms, calibration.tpot,
                        uncalibrated.tpot_ms);
+  } else if (f.calibration == "shipped" && f.latency_model != "hybrid") {
+    out += fmt::format("calibration  none (the table corrects --latency-model hybrid, not {})\n", f.latency_model);
   } else if (f.calibration == "shipped") {
     out += "calibration  none (no measured family in data/calibration/silicon.csv)\n";
   }
@@ -468,7 +471,8 @@ CommandRegistrar EstimateCommand() {
                     "Backend version: selects the calibration entry of that version (else all versions pooled)");
     app->add_option("--calibration", f->calibration,
                     "shipped (default: correct TTFT and TPOT by the measured family's factors in "
-                    "data/calibration/silicon.csv, when the table has the family) or none (the model alone)")
+                    "data/calibration/silicon.csv, when the table has the family; --latency-model hybrid only, "
+                    "the model it was fitted on) or none (the model alone)")
         ->capture_default_str()->check(CLI::IsMember({"shipped", "none"}));
     app->add_option("--mode", f->mode, "static | agg | disagg")->capture_default_str()
         ->check(CLI::IsMember({"static", "agg", "disagg"}));

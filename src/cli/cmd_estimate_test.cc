@@ -489,6 +489,15 @@ TEST(EstimateCliTest, CalibrationCorrectsAMeasuredFamilyAndNoneTurnsItOff) {
   EXPECT_NE(unknown.out.find("calibration  none (no measured family in data/calibration/silicon.csv)"),
             std::string::npos)
       << unknown.out;
+  // It corrects the model it was fitted on only.
+  auto des = ExecJson(args + " --latency-model des");
+  ASSERT_TRUE(des);
+  EXPECT_TRUE((*des)["calibration"].is_null());
+  ExecResult des_table = Exec("estimate --model meta-llama/Llama-3.1-8B --system h100_sxm --backend trtllm --tp 2 "
+                              "--isl 2048 --osl 256 --concurrency 32 --latency-model des");
+  EXPECT_NE(des_table.out.find("calibration  none (the table corrects --latency-model hybrid, not des)"),
+            std::string::npos)
+      << des_table.out;
   ExecResult bad = Exec(args + " --calibration fitted", true);
   EXPECT_EQ(bad.rc, 2) << bad.out;
   EXPECT_NE(bad.out.find("--calibration: fitted not in {shipped,none}"), std::string::npos) << bad.out;
@@ -547,6 +556,12 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   EXPECT_EQ(refused.rc, 2) << refused.out;
   EXPECT_NE(refused.out.find("expected --calibration none or held-out, found shipped"), std::string::npos)
       << refused.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));
+  ExecResult other_model = Exec("accuracy --silicon " + dir + "/rows.csv --latency-model des --write-calibration " +
+                                    dir + "/x.csv",
+                                true);
+  EXPECT_EQ(other_model.rc, 2) << other_model.out;
+  EXPECT_NE(other_model.out.find("corrects --latency-model hybrid"), std::string::npos) << other_model.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));
   std::filesystem::remove_all(dir);
 }
