@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/document.h"
+#include "perf/csv.h"
 
 namespace dyprof {
 namespace {
@@ -563,6 +564,46 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   EXPECT_EQ(other_model.rc, 2) << other_model.out;
   EXPECT_NE(other_model.out.find("corrects --latency-model hybrid"), std::string::npos) << other_model.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AccuracyCliTest, ShippedCalibrationMatchesTheModelItCorrects) {
+  // The table corrects the model's errors, so a change to the model needs a refit
+  // (data/calibration/README.md). One family (131 aggregated rows, fast to predict) stands guard:
+  // refitted on its rows of train.csv, its entries must be the shipped ones.
+  const std::string silicon = std::string(DYPROF_SOURCE_DIR) + "/../shared/data/silicon/train.csv";
+  if (!std::filesystem::exists(silicon)) {
+    GTEST_SKIP() << "../shared/data/silicon/train.csv not present (needs /work/shared); skipping";
+  }
+  std::ifstream in(silicon);
+  std::stringstream all;
+  all << in.rdbuf();
+  auto table = CsvTable::Parse(all.str());
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  std::string rows = CsvLine(table->header());
+  for (size_t i = 0; i < table->num_rows(); ++i) {
+    if (table->Get(i, "system") == "h100_sxm" && table->Get(i, "backend") == "trtllm" &&
+        table->Get(i, "mode") == "agg" && table->Get(i, "model_path") == "meta-llama/Llama-3.1-8B-Instruct") {
+      rows += CsvLine(table->row(i));
+    }
+  }
+  std::string dir = TempDir() + "/guard";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/rows.csv") << rows;
+  ExecResult r = Exec("accuracy --silicon " + dir + "/rows.csv --write-calibration " + dir + "/cal.csv", true);
+  ASSERT_EQ(r.rc, 0) << r.out;
+  auto lines_of = [](const std::string& path) {
+    std::ifstream f(path);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(f, line);) {
+      if (line.rfind("h100_sxm,trtllm,agg,meta-llama/Llama-3.1-8B,", 0) == 0) out.push_back(line);
+    }
+    return out;
+  };
+  std::vector<std::string> refit = lines_of(dir + "/cal.csv");
+  EXPECT_EQ(refit.size(), 2u);  // its version and the pooled entry
+  EXPECT_EQ(refit, lines_of(std::string(DYPROF_SOURCE_DIR) + "/data/calibration/silicon.csv"))
+      << "the model changed since data/calibration/silicon.csv was fitted: regenerate it";
   std::filesystem::remove_all(dir);
 }
 
