@@ -77,6 +77,7 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
     line->intercept *= shrink;
     line->slope *= shrink;
   }
+  if (key.mode == kUncalibratedTpotMode) e.tpot = {};
   return e;
 }
 

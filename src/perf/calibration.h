@@ -7,7 +7,8 @@
 // by n / (n + kCalibrationShrinkRows); a prediction is divided by exp(line), the line read at the
 // request's concurrency clamped to the family's measured range. Every family is also fitted pooled
 // over its backend versions (version "*"): that entry serves requests whose version is unknown ("")
-// or has no entry of its own. Families with fewer than kCalibrationMinRows rows get no entry.
+// or has no entry of its own. Families with fewer than kCalibrationMinRows rows get no entry, and
+// disaggregated families no TPOT correction (kUncalibratedTpotMode).
 #pragma once
 
 #include <string>
@@ -22,6 +23,10 @@ namespace dyprof {
 inline constexpr int kCalibrationMinRows = 3;
 inline constexpr double kCalibrationShrinkRows = 3.0;
 inline constexpr std::string_view kAnyBackendVersion = "*";
+// Families of this mode keep their TPOT uncorrected (a zero line): the disaggregated rows' TPOT
+// errors do not carry over from one configuration sweep to another (held out, TPOT 11.4 -> 12.7 %
+// with the correction; docs/accuracy.md, ninth pass), their TTFT errors do a little (33.4 -> 32.5 %).
+inline constexpr std::string_view kUncalibratedTpotMode = "disagg";
 
 // The family of a weight format: "bf16" (bf16, fp16), "fp8" (fp8, fp8_block), "fp4" (nvfp4,
 // mxfp4), "int4" (int4_wo). Checkpoints and measured rows name one format several ways.

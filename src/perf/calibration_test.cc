@@ -57,6 +57,18 @@ TEST(CalibrationTest, FitsTheLogErrorAsALineInLogConcurrencyShrunkByRowCount) {
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 0.5).ttft, cal.Lookup(Key(), 1).ttft);
 }
 
+TEST(CalibrationTest, DisaggregatedFamiliesKeepTheirTpot) {
+  CalibrationKey disagg = Key();
+  disagg.mode = "disagg";
+  std::vector<CalibrationPoint> pts;
+  for (double c : {8.0, 64.0, 512.0}) pts.push_back(Point(disagg, "s", c, 0.4, 0.4));
+  Calibration cal = Calibration::Fit(pts);
+  CalibrationFactors f = cal.Lookup(disagg, 64);
+  ASSERT_TRUE(f.applied);
+  EXPECT_NEAR(f.ttft, std::exp(-0.4 * 3.0 / 6.0), 1e-12);
+  EXPECT_EQ(f.tpot, 1.0);
+}
+
 TEST(CalibrationTest, TheilSenIgnoresAnOutlier) {
   std::vector<CalibrationPoint> pts;
   for (double c : {2.0, 4.0, 8.0, 16.0, 32.0, 64.0}) pts.push_back(Point(Key(), "s", c, 0.3));
