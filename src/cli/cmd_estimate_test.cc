@@ -45,6 +45,14 @@ std::optional<Json> ExecJson(const std::string& args) {
   return *std::move(j);
 }
 
+// The columns of ../shared/data/silicon/train.csv (no trailing newline).
+constexpr char kSiliconHeader[] =
+    "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
+    "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
+    "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
+    "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
+    "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms";
+
 std::string TempDir() {
   auto d = std::filesystem::temp_directory_path() / ("dyprof_estimate_" + std::to_string(::getpid()));
   std::filesystem::create_directories(d);
@@ -366,12 +374,7 @@ TEST(EstimateCliTest, FromCsvWritesOneRowPerInput) {
 // with those fields written in, and a run says how many rows it completed.
 TEST(AccuracyCliTest, RecipesCompleteRowsById) {
   std::string dir = TempDir();
-  const std::string header =
-      "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
-      "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
-      "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
-      "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
-      "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms";
+  const std::string header = kSiliconHeader;
   const std::string agg = "silicon_concurrency=4,trtllm,,deepseek-ai/DeepSeek-R1,b200_sxm,fp8,agg,1024,1024,fp8_block,"
                           "fp8_block,4,8,1,1,8,1,,,,,,,,,,,,,,,300,6";
   const std::string disagg_recorded = "silicon_concurrency=64,trtllm,,deepseek-ai/DeepSeek-R1,gb200,fp4,disagg,1024,1024,"
@@ -507,12 +510,7 @@ TEST(EstimateCliTest, CalibrationCorrectsAMeasuredFamilyAndNoneTurnsItOff) {
 TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheTable) {
   std::string dir = TempDir() + "/calibration";
   std::filesystem::create_directories(dir);
-  const std::string header =
-      "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
-      "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
-      "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
-      "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
-      "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms";
+  const std::string header = kSiliconHeader;
   // Four sweeps of one family, all measured 20x slower than any model of them would say.
   std::ofstream rows(dir + "/rows.csv");
   rows << header << "\n";
