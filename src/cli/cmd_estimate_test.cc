@@ -342,12 +342,8 @@ TEST(EstimateCliTest, FromCsvWritesOneRowPerInput) {
   std::string dir = TempDir();
   std::string in = dir + "/rows.csv", out = dir + "/pred.csv";
   std::ofstream(in)
-      << "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
-         "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
-         "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
-         "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
-         "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n"
-         "ok1,silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg,1024,1024,,,8,2,1,1,1,1,,,,,,,,,,,,,,,100,10\n"
+      << kSiliconHeader << "\n"
+      << "ok1,silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg,1024,1024,,,8,2,1,1,1,1,,,,,,,,,,,,,,,100,10\n"
          "\"quoted,id\",silicon_concurrency=16,trtllm,,deepseek-ai/DeepSeek-R1,h200_sxm,fp8,disagg,1024,1024,fp8_block,"
          "fp8_block,,,,,,,,,8,1,1,8,1,,,8,1,1,8,1,300,20\n"
          "bad,,vllm,,no/such-model,h200_sxm,,agg,1024,1024,,,8,1,1,1,1,1,,,,,,,,,,,,,,,1,1\n"
