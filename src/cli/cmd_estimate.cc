@@ -29,7 +29,7 @@ struct SplitFlags {
 
 struct EstimateFlags {
   std::string model, system, backend = "vllm", mode = "agg", quant, kv_quant, moe_quant, backend_version;
-  std::string calibration = "shipped";
+  std::string calibration = "shipped", calibration_table;
   std::string from_csv, recipes, out, perf_db, format = "table", latency_model = "hybrid";
   int requests_per_user = 0, warmup_per_user = -1;
   double arrival_rate = 0;
@@ -96,6 +96,23 @@ Json SourcesJson(const std::vector<OpTiming>& ops) {
   return s;
 }
 
+// The calibration table estimate applies: --calibration-table's, else the shipped one; none with
+// --calibration none or another latency model than hybrid (the one such tables are fitted on).
+Result<const Calibration*> ChosenCalibration(const EstimateFlags& f, const FileSystem& fs, Calibration& loaded) {
+  if (f.calibration != "shipped" || f.latency_model != "hybrid") return static_cast<const Calibration*>(nullptr);
+  if (f.calibration_table.empty()) return &Calibration::Shipped();
+  DYPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(f.calibration_table));
+  auto parsed = Calibration::Parse(text);
+  if (!parsed.ok()) return Status::InvalidArgument(f.calibration_table + ": " + parsed.status().message());
+  loaded = *std::move(parsed);
+  return static_cast<const Calibration*>(&loaded);
+}
+
+// Where the applied table came from, for the output.
+std::string CalibrationSource(const EstimateFlags& f) {
+  return f.calibration_table.empty() ? "data/calibration/silicon.csv" : f.calibration_table;
+}
+
 int RunBatch(const EstimateFlags& f) {
   PosixFileSystem fs;
   std::string recipes_summary;
@@ -113,7 +130,13 @@ int RunBatch(const EstimateFlags& f) {
   PerfOptions opts = *estimator_options;
   BatchEstimator est(&fs, opts, f.perf_db);
   // The table corrects the hybrid latency model, the one it was fitted on (data/calibration/README.md).
-  if (f.calibration == "shipped" && f.latency_model == "hybrid") est.set_calibration(&Calibration::Shipped());
+  Calibration loaded;
+  auto calibration = ChosenCalibration(f, fs, loaded);
+  if (!calibration.ok()) {
+    std::cerr << "error: " << calibration.status().message() << "\n";
+    return 1;
+  }
+  est.set_calibration(*calibration);
   SimOptions so;
   so.requests_per_user = f.requests_per_user;
   so.warmup_per_user = f.warmup_per_user;
@@ -292,9 +315,15 @@ int RunSingle(const EstimateFlags& f) {
   // The silicon calibration of the request's family (data/calibration/silicon.csv), if it has one.
   const Metrics uncalibrated = *metrics;
   CalibrationFactors calibration;
-  if (f.calibration == "shipped" && f.latency_model == "hybrid") {
+  Calibration loaded;
+  auto table = ChosenCalibration(f, fs, loaded);
+  if (!table.ok()) {
+    std::cerr << "error: " << table.status().message() << "\n";
+    return 1;
+  }
+  if (*table != nullptr) {
     r.backend_version = f.backend_version;
-    calibration = Calibration::Shipped().Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics));
+    calibration = (*table)->Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics));
     if (calibration.applied) {
       ApplyCalibration(calibration, r.osl, *metrics, /*closed_loop=*/f.arrival_rate <= 0);
       if (des) {
@@ -418,7 +447,7 @@ int RunSingle(const EstimateFlags& f) {
   } else if (f.calibration == "shipped" && f.latency_model != "hybrid") {
     out += fmt::format("calibration  none (the table corrects --latency-model hybrid, not {})\n", f.latency_model);
   } else if (f.calibration == "shipped") {
-    out += "calibration  none (no measured family in data/calibration/silicon.csv)\n";
+    out += fmt::format("calibration  none (no measured family in {})\n", CalibrationSource(f));
   }
   out += fmt::format("ttft_ms               {:.2f}\n", metrics->ttft_ms);
   out += fmt::format("tpot_ms               {:.3f}\n", metrics->tpot_ms);
@@ -474,6 +503,9 @@ CommandRegistrar EstimateCommand() {
                     "data/calibration/silicon.csv, when the table has the family; --latency-model hybrid only, "
                     "the model it was fitted on) or none (the model alone)")
         ->capture_default_str()->check(CLI::IsMember({"shipped", "none"}));
+    app->add_option("--calibration-table", f->calibration_table,
+                    "Calibration table to apply instead of the shipped one (written by accuracy --write-calibration "
+                    "from your own measured rows)");
     app->add_option("--mode", f->mode, "static | agg | disagg")->capture_default_str()
         ->check(CLI::IsMember({"static", "agg", "disagg"}));
     app->add_option("--isl", f->isl, "Input tokens per request")->capture_default_str()->check(kTokensRange);
@@ -539,7 +571,14 @@ CommandRegistrar EstimateCommand() {
                        "With --from-csv: CSV keyed by id whose non-empty fields complete or correct the rows")
         ->needs(from_csv);
     app->add_option("--out", f->out, "With --from-csv: PRED.csv (id,pred_ttft_ms,pred_tpot_ms,status,error); default stdout");
-    return {app, [f]() { return f->from_csv.empty() ? RunSingle(*f) : RunBatch(*f); }};
+    return {app, [f]() {
+              if (!f->calibration_table.empty() && f->calibration == "none") {
+                std::cerr << "error: --calibration-table names a table to apply; expected it without --calibration "
+                             "none\n";
+                return 2;
+              }
+              return f->from_csv.empty() ? RunSingle(*f) : RunBatch(*f);
+            }};
   };
 }
 

@@ -546,6 +546,25 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
       << table.str();
   EXPECT_NE(table.str().find("h200_sxm,vllm,agg,Qwen/Qwen3-32B,bf16,*,4,4,8,8,"), std::string::npos) << table.str();
 
+  // estimate applies a table of one's own measurements instead of the shipped one.
+  const std::string qwen = "estimate --model Qwen/Qwen3-32B --system h200_sxm --backend vllm --tp 2 --isl 1024 "
+                           "--osl 256 --concurrency 8 --backend-version 0.19.0 --calibration-table ";
+  ExecResult own = Exec(qwen + dir + "/cal.csv");
+  EXPECT_EQ(own.rc, 0) << own.out;
+  EXPECT_NE(own.out.find("calibration  h200_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@0.19.0 (4 measured rows): TTFT x"),
+            std::string::npos)
+      << own.out;
+  ExecResult missing = Exec(qwen + dir + "/absent.csv", true);
+  EXPECT_EQ(missing.rc, 1) << missing.out;
+  EXPECT_NE(missing.out.find(dir + "/absent.csv"), std::string::npos) << missing.out;
+  std::ofstream(dir + "/bad.csv") << "system,backend\nh200_sxm,vllm\n";
+  ExecResult malformed = Exec(qwen + dir + "/bad.csv", true);
+  EXPECT_EQ(malformed.rc, 1) << malformed.out;
+  EXPECT_NE(malformed.out.find(dir + "/bad.csv: calibration table: missing column 'mode'"), std::string::npos)
+      << malformed.out;
+  ExecResult both = Exec(qwen + dir + "/cal.csv --calibration none", true);
+  EXPECT_EQ(both.rc, 2) << both.out;
+
   ExecResult refused =
       Exec("accuracy --silicon " + dir + "/rows.csv --calibration shipped --write-calibration " + dir + "/x.csv", true);
   EXPECT_EQ(refused.rc, 2) << refused.out;
