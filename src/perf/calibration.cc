@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "catalog/embedded.h"
 #include "perf/csv.h"
@@ -87,11 +88,14 @@ CalibrationKey Pooled(CalibrationKey k) {
 }
 
 // Points grouped by their versioned and pooled family keys (a point with an unknown version joins
-// its pooled family only).
+// its pooled family only); unusable points and repeats of a point already taken are dropped.
 std::map<CalibrationKey, std::vector<const CalibrationPoint*>> Families(const std::vector<CalibrationPoint>& points) {
   std::map<CalibrationKey, std::vector<const CalibrationPoint*>> families;
+  // One run recorded twice (the same sweep, load and measurements in one family) counts once.
+  std::set<std::tuple<CalibrationKey, std::string, double, double, double>> seen;
   for (const CalibrationPoint& p : points) {
     if (!Usable(p)) continue;
+    if (!seen.emplace(p.key, p.sweep, p.concurrency, p.meas_ttft_ms, p.meas_tpot_ms).second) continue;
     if (!p.key.backend_version.empty() && p.key.backend_version != kAnyBackendVersion) {
       families[p.key].push_back(&p);
     }
@@ -104,20 +108,20 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency) {
   CalibrationFactors f;
   const double c = std::clamp(concurrency > 0 ? concurrency : e.concurrency_min, e.concurrency_min, e.concurrency_max);
   const double x = std::log(c);
-  f.ttft = std::exp(-e.ttft.At(x));
-  f.tpot = std::exp(-e.tpot.At(x));
+  f.ttft = std::clamp(std::exp(-e.ttft.At(x)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
+  f.tpot = std::clamp(std::exp(-e.tpot.At(x)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
   f.applied = true;
   f.family = e.key.ToString();
   f.rows = e.rows;
   return f;
 }
 
-Result<double> ParseNumber(std::string_view text, size_t line, std::string_view column) {
+Result<double> ParseNumber(std::string_view text, size_t row, std::string_view column) {
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
     return Status::InvalidArgument(
-        fmt::format("calibration table line {}, column {}: expected a number, found '{}'", line, column, text));
+        fmt::format("calibration table row {}, column {}: expected a number, found '{}'", row, column, text));
   }
   return v;
 }
@@ -157,24 +161,49 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
   }
   Calibration c;
   for (size_t i = 0; i < t.num_rows(); ++i) {
-    const size_t line = i + 2;  // header = line 1
+    const size_t row = i + 1;  // data rows, the header not counted
+    if (t.row(i).size() != t.header().size()) {
+      return Status::InvalidArgument(fmt::format("calibration table row {}: expected {} fields, found {}", row,
+                                                 t.header().size(), t.row(i).size()));
+    }
     CalibrationEntry e;
-    e.key.system = std::string(t.Get(i, "system"));
-    e.key.backend = std::string(t.Get(i, "backend"));
-    e.key.mode = std::string(t.Get(i, "mode"));
-    e.key.model = std::string(t.Get(i, "model"));
-    e.key.precision = std::string(t.Get(i, "precision"));
-    e.key.backend_version = std::string(t.Get(i, "backend_version"));
+    for (auto [col, dst] : {std::pair{"system", &e.key.system}, std::pair{"backend", &e.key.backend},
+                            std::pair{"mode", &e.key.mode}, std::pair{"model", &e.key.model},
+                            std::pair{"precision", &e.key.precision},
+                            std::pair{"backend_version", &e.key.backend_version}}) {
+      *dst = std::string(t.Get(i, col));
+      if (dst->empty()) {
+        return Status::InvalidArgument(
+            fmt::format("calibration table row {}, column {}: expected a value, found none", row, col));
+      }
+    }
+    if (e.key.mode != "static" && e.key.mode != "agg" && e.key.mode != "disagg") {
+      return Status::InvalidArgument(fmt::format(
+          "calibration table row {}, column mode: expected static, agg or disagg, found '{}'", row, e.key.mode));
+    }
     double v[8];
-    const char* numeric[8] = {"rows",           "sweeps",    "concurrency_min", "concurrency_max",
+    const char* numeric[8] = {"rows",           "sweeps",     "concurrency_min", "concurrency_max",
                               "ttft_intercept", "ttft_slope", "tpot_intercept",  "tpot_slope"};
     for (int k = 0; k < 8; ++k) {
-      DYPROF_ASSIGN_OR_RETURN(v[k], ParseNumber(t.Get(i, numeric[k]), line, numeric[k]));
+      DYPROF_ASSIGN_OR_RETURN(v[k], ParseNumber(t.Get(i, numeric[k]), row, numeric[k]));
     }
-    if (v[0] < 1 || v[1] < 1 || !(v[2] > 0) || v[3] < v[2]) {
+    auto whole = [](double x) { return x >= 1 && x <= kCalibrationMaxRows && x == std::floor(x); };
+    if (!whole(v[0]) || !whole(v[1]) || v[1] > v[0]) {
       return Status::InvalidArgument(fmt::format(
-          "calibration table line {}: expected rows, sweeps >= 1 and 0 < concurrency_min <= concurrency_max",
-          line));
+          "calibration table row {}: expected whole numbers 1 <= sweeps <= rows <= {}, found rows {:g}, sweeps {:g}", row,
+          kCalibrationMaxRows, v[0], v[1]));
+    }
+    if (!(v[2] > 0) || v[3] < v[2] || v[3] > kCalibrationMaxConcurrency) {
+      return Status::InvalidArgument(fmt::format(
+          "calibration table row {}: expected 0 < concurrency_min <= concurrency_max <= {:g}, found {:g} and {:g}", row,
+          kCalibrationMaxConcurrency, v[2], v[3]));
+    }
+    for (int k = 4; k < 8; ++k) {
+      if (std::abs(v[k]) > kCalibrationMaxCoefficient) {
+        return Status::InvalidArgument(
+            fmt::format("calibration table row {}, column {}: expected a log error within ±{:g}, found {:g}", row,
+                        numeric[k], kCalibrationMaxCoefficient, v[k]));
+      }
     }
     e.rows = static_cast<int>(v[0]);
     e.sweeps = static_cast<int>(v[1]);

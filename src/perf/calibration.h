@@ -23,9 +23,14 @@ namespace dyprof {
 inline constexpr int kCalibrationMinRows = 3;
 inline constexpr double kCalibrationShrinkRows = 3.0;
 inline constexpr std::string_view kAnyBackendVersion = "*";
+// Limits of a table (Calibration::Parse refuses values beyond them) and of the factors it applies.
+inline constexpr double kCalibrationMaxRows = 1e9;
+inline constexpr double kCalibrationMaxConcurrency = 1 << 20;
+inline constexpr double kCalibrationMaxCoefficient = 10;  // |intercept|, |slope| of a log-error line
+inline constexpr double kCalibrationMaxFactor = 20;       // factors are clamped to [1/20, 20]
 // Families of this mode keep their TPOT uncorrected (a zero line): the disaggregated rows' TPOT
 // errors do not carry over from one configuration sweep to another (held out, TPOT 11.4 -> 12.7 %
-// with the correction; docs/accuracy.md, ninth pass), their TTFT errors do a little (33.4 -> 32.5 %).
+// with the correction; docs/accuracy.md, ninth pass), their TTFT errors do (33.4 -> 31.6 %).
 inline constexpr std::string_view kUncalibratedTpotMode = "disagg";
 
 // The family of a weight format: "bf16" (bf16, fp16), "fp8" (fp8, fp8_block), "fp4" (nvfp4,
@@ -77,9 +82,12 @@ struct CalibrationFactors {
 class Calibration {
  public:
   // Fits every family (and its pooled "*" entry) with at least kCalibrationMinRows points. Points
-  // with a non-positive or non-finite value are skipped.
+  // with a non-positive or non-finite value are skipped, and so are repeats: a point with the sweep,
+  // load and measurements of one already in its family (one run recorded twice).
   static Calibration Fit(const std::vector<CalibrationPoint>& points);
-  // The CSV written by ToCsv. InvalidArgument naming the line and column on a malformed field.
+  // The CSV written by ToCsv. InvalidArgument naming the row (after the header) and column of a
+  // malformed field: a missing key field, an unknown mode, counts that are not whole numbers, loads
+  // or coefficients beyond the limits above, a family listed twice.
   static Result<Calibration> Parse(std::string_view csv_text);
   // The table compiled in from data/calibration/silicon.csv (empty when the file is absent).
   static const Calibration& Shipped();

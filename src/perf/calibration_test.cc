@@ -73,7 +73,8 @@ TEST(CalibrationTest, TheilSenIgnoresAnOutlier) {
   std::vector<CalibrationPoint> pts;
   for (double c : {2.0, 4.0, 8.0, 16.0, 32.0, 64.0}) pts.push_back(Point(Key(), "s", c, 0.3));
   pts.push_back(Point(Key(), "s", 128, 3.0));  // one run 20x slower than the rest
-  const CalibrationEntry& e = Calibration::Fit(pts).entries()[1];
+  const Calibration cal = Calibration::Fit(pts);
+  const CalibrationEntry& e = cal.entries()[1];
   EXPECT_NEAR(e.ttft.slope, 0, 1e-12);
   EXPECT_NEAR(e.ttft.intercept, 0.3 * 7.0 / 10.0, 1e-12);
 }
@@ -122,8 +123,9 @@ TEST(CalibrationTest, LeaveSweepOutFitsWithoutTheRowsOwnSweep) {
       // Fitted on y and z only: no correction, where the table fitted on all rows would have one.
       EXPECT_NEAR(held[i].ttft, 1.0, 1e-12);
     } else {
-      // Fitted on x and the other clean sweep: the median of 3 + 3 rows sits between 0 and ln 2.
-      EXPECT_LT(held[i].ttft, 1.0);
+      // Fitted on x and the other clean sweep: slope 0, intercept the median of three ln 2 and
+      // three 0 (the mean of the middle two), shrunk by 6 / 9.
+      EXPECT_NEAR(held[i].ttft, std::exp(-(std::log(2.0) / 2) * 6.0 / 9.0), 1e-12);
     }
   }
   // A family left with fewer than 3 rows outside the sweep gets no held-out factor.
@@ -132,7 +134,39 @@ TEST(CalibrationTest, LeaveSweepOutFitsWithoutTheRowsOwnSweep) {
   for (const CalibrationFactors& f : LeaveSweepOut(two_sweeps)) EXPECT_FALSE(f.applied);
 }
 
-TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheLine) {
+TEST(CalibrationTest, LeaveSweepOutKeepsTheSweepOutOfThePooledFitToo) {
+  // Version 0.5.9 has only its own sweep "x"; the pooled family also has "x" measured under 0.5.6
+  // (2x too slow) and a clean sweep "y". Held out, a 0.5.9 row falls back to the pooled fit without
+  // any "x" row, whatever its version: no correction.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0}) {
+    pts.push_back(Point(Key("0.5.9"), "x", c, std::log(2.0)));
+    pts.push_back(Point(Key("0.5.6"), "x", c, std::log(2.0)));
+    pts.push_back(Point(Key("0.5.6"), "y", c, 0));
+  }
+  std::vector<CalibrationFactors> held = LeaveSweepOut(pts);
+  ASSERT_TRUE(held[0].applied);
+  EXPECT_EQ(held[0].family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
+  EXPECT_NEAR(held[0].ttft, 1.0, 1e-12);
+}
+
+TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
+  std::vector<CalibrationPoint> pts = {Point(Key(), "a", 4, 0.3), Point(Key(), "a", 4, 0.3),
+                                       Point(Key(), "b", 8, 0.3), Point(Key(), "c", 16, 0.3)};
+  const Calibration cal = Calibration::Fit(pts);
+  const CalibrationEntry& e = cal.entries()[1];
+  EXPECT_EQ(e.rows, 3);
+  EXPECT_NEAR(e.ttft.intercept, 0.3 * 3.0 / 6.0, 1e-12);
+  // An extreme (but parseable) table still gives factors within [1/20, 20].
+  auto extreme = Calibration::Parse(Calibration().ToCsv() +  // an empty table's CSV: the header
+                                    "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*,3,1,4,1000000,-10,-10,10,10\n");
+  ASSERT_TRUE(extreme.ok()) << extreme.status().message();
+  CalibrationFactors f = extreme->Lookup(Key(""), 1000000);
+  EXPECT_DOUBLE_EQ(f.ttft, kCalibrationMaxFactor);
+  EXPECT_DOUBLE_EQ(f.tpot, 1 / kCalibrationMaxFactor);
+}
+
+TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
   std::vector<CalibrationPoint> pts;
   for (double c : {1.0, 8.0, 64.0}) pts.push_back(Point(Key(), "s", c, 0.25 - 0.05 * std::log(c), -0.1));
   Calibration cal = Calibration::Fit(pts);
@@ -148,7 +182,7 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheLine) {
   std::string bad = csv.substr(0, second_line) + "h200_sxm,vllm,agg,m,fp8,*,3,1,4,8,abc,0,0,0\n";
   auto parsed = Calibration::Parse(bad);
   ASSERT_FALSE(parsed.ok());
-  EXPECT_NE(parsed.status().message().find("line 2, column ttft_intercept: expected a number, found 'abc'"),
+  EXPECT_NE(parsed.status().message().find("row 1, column ttft_intercept: expected a number, found 'abc'"),
             std::string::npos)
       << parsed.status().message();
   auto dup = Calibration::Parse(csv + csv.substr(second_line, csv.find('\n', second_line) + 1 - second_line));
@@ -157,9 +191,26 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheLine) {
   auto missing = Calibration::Parse("system,backend\nh200_sxm,vllm\n");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("missing column 'mode'"), std::string::npos);
-  auto range = Calibration::Parse(csv.substr(0, second_line) + "h200_sxm,vllm,agg,m,fp8,*,3,1,8,4,0,0,0,0\n");
-  ASSERT_FALSE(range.ok());
-  EXPECT_NE(range.status().message().find("concurrency_min <= concurrency_max"), std::string::npos);
+  const std::string header = Calibration().ToCsv();
+  auto expect_refused = [&](const std::string& body, const std::string& message) {
+    auto r = Calibration::Parse(header + body);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_NE(r.status().message().find(message), std::string::npos) << r.status().message();
+  };
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,8,4,0,0,0,0\n", "row 1: expected 0 < concurrency_min <= concurrency_max");
+  // Blank lines do not shift the row named.
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4,8,0,0,0,0\n\nh200_sxm,vllm,agg,m,fp8,1,3,1,4,8,0,0,x,0\n",
+                 "row 2, column tpot_intercept: expected a number, found 'x'");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,1e12,1,4,8,0,0,0,0\n", "expected whole numbers 1 <= sweeps <= rows");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3.9,1,4,8,0,0,0,0\n", "expected whole numbers 1 <= sweeps <= rows");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,4,4,8,0,0,0,0\n", "expected whole numbers 1 <= sweeps <= rows");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4,8,1e3,0,0,0\n",
+                 "row 1, column ttft_intercept: expected a log error within ±10, found 1000");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,,3,1,4,8,0,0,0,0\n",
+                 "row 1, column backend_version: expected a value, found none");
+  expect_refused("h200_sxm,vllm,mixed,m,fp8,*,3,1,4,8,0,0,0,0\n",
+                 "row 1, column mode: expected static, agg or disagg, found 'mixed'");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 14 fields, found 9");
 }
 
 TEST(CalibrationTest, ShippedTableParsesAndEveryEntryHasItsRows) {
