@@ -28,10 +28,11 @@ struct AccuracyFlags {
 };
 
 int RunAccuracy(const AccuracyFlags& f) {
-  if ((f.calibration == "shipped" || !f.write_calibration.empty()) && f.latency_model != "hybrid") {
-    std::cerr << "error: the shipped calibration table corrects --latency-model hybrid; expected hybrid with "
-                 "--calibration shipped or --write-calibration, found "
-              << f.latency_model << "\n";
+  if ((f.calibration == "shipped" || !f.write_calibration.empty()) &&
+      (f.latency_model != "hybrid" || !f.perf_db.empty())) {
+    std::cerr << "error: the shipped calibration table corrects --latency-model hybrid on the fitted efficiency "
+                 "grids; expected hybrid without --perf-db with --calibration shipped or --write-calibration, found "
+              << (f.perf_db.empty() ? "--latency-model " + f.latency_model : "--perf-db " + f.perf_db) << "\n";
     return 2;
   }
   if (!f.write_calibration.empty() && f.calibration == "shipped") {

@@ -97,9 +97,12 @@ Json SourcesJson(const std::vector<OpTiming>& ops) {
 }
 
 // The calibration table estimate applies: --calibration-table's, else the shipped one; none with
-// --calibration none or another latency model than hybrid (the one such tables are fitted on).
+// --calibration none, another latency model than hybrid or --perf-db (tables correct the hybrid
+// model on the fitted efficiency grids, the one they are fitted on).
 Result<const Calibration*> ChosenCalibration(const EstimateFlags& f, const FileSystem& fs, Calibration& loaded) {
-  if (f.calibration != "shipped" || f.latency_model != "hybrid") return static_cast<const Calibration*>(nullptr);
+  if (f.calibration != "shipped" || f.latency_model != "hybrid" || !f.perf_db.empty()) {
+    return static_cast<const Calibration*>(nullptr);
+  }
   if (f.calibration_table.empty()) return &Calibration::Shipped();
   DYPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(f.calibration_table));
   auto parsed = Calibration::Parse(text);
@@ -111,6 +114,14 @@ Result<const Calibration*> ChosenCalibration(const EstimateFlags& f, const FileS
 // Where the applied table came from, for the output.
 std::string CalibrationSource(const EstimateFlags& f) {
   return f.calibration_table.empty() ? "data/calibration/silicon.csv" : f.calibration_table;
+}
+
+// Why no table applies, for the output ("" when one does).
+std::string NoCalibrationReason(const EstimateFlags& f) {
+  if (f.calibration != "shipped") return "--calibration none";
+  if (f.latency_model != "hybrid") return "the table corrects --latency-model hybrid, not " + f.latency_model;
+  if (!f.perf_db.empty()) return "the table corrects the fitted efficiency grids, not --perf-db";
+  return "";
 }
 
 int RunBatch(const EstimateFlags& f) {
@@ -143,7 +154,7 @@ int RunBatch(const EstimateFlags& f) {
   so.isl_spread = f.isl_spread;
   so.osl_spread = f.osl_spread;
   UseLatencyModel(est, f.latency_model, so);
-  std::string out = CsvLine({"id", "pred_ttft_ms", "pred_tpot_ms", "status", "error"});
+  std::string out = CsvLine({"id", "pred_ttft_ms", "pred_tpot_ms", "status", "error", "calibration"});
   int ok = 0, n = 0;
   for (size_t i = 0; i < table->num_rows(); ++i) {
     ++n;
@@ -152,15 +163,16 @@ int RunBatch(const EstimateFlags& f) {
     auto req = RequestFromSiliconRow(*table, i);
     if (!req.ok()) {
       auto st = req.status().code() == StatusCode::kUnsupported ? EstimateStatus::kUnsupported : EstimateStatus::kError;
-      out += CsvLine({id, "", "", std::string(EstimateStatusName(st)), req.status().message()});
+      out += CsvLine({id, "", "", std::string(EstimateStatusName(st)), req.status().message(), ""});
       continue;
     }
     EstimateOutcome o = est.Predict(*req);
     if (o.status == EstimateStatus::kOk) {
       ++ok;
-      out += CsvLine({id, fmt::format("{:.4f}", o.metrics.ttft_ms), fmt::format("{:.4f}", o.metrics.tpot_ms), "ok", ""});
+      out += CsvLine({id, fmt::format("{:.4f}", o.metrics.ttft_ms), fmt::format("{:.4f}", o.metrics.tpot_ms), "ok", "",
+                      o.calibration.family});
     } else {
-      out += CsvLine({id, "", "", std::string(EstimateStatusName(o.status)), o.error});
+      out += CsvLine({id, "", "", std::string(EstimateStatusName(o.status)), o.error, ""});
     }
   }
   if (f.out.empty() || f.out == "-") {
@@ -181,6 +193,12 @@ int RunSingle(const EstimateFlags& f) {
   if (f.model.empty() || f.system.empty()) {
     std::cerr << "error: estimate needs --model and --system (or --from-csv)\n";
     return 2;
+  }
+  Calibration loaded;
+  auto table = ChosenCalibration(f, fs, loaded);  // read before the estimate: a bad file fails fast
+  if (!table.ok()) {
+    std::cerr << "error: " << table.status().message() << "\n";
+    return 1;
   }
   auto model = FindModel(f.model, fs);
   if (!model.ok()) {
@@ -315,23 +333,20 @@ int RunSingle(const EstimateFlags& f) {
   // The silicon calibration of the request's family (data/calibration/silicon.csv), if it has one.
   const Metrics uncalibrated = *metrics;
   CalibrationFactors calibration;
-  Calibration loaded;
-  auto table = ChosenCalibration(f, fs, loaded);
-  if (!table.ok()) {
-    std::cerr << "error: " << table.status().message() << "\n";
-    return 1;
-  }
   if (*table != nullptr) {
     r.backend_version = f.backend_version;
     calibration = (*table)->Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics));
     if (calibration.applied) {
-      ApplyCalibration(calibration, r.osl, *metrics, /*closed_loop=*/f.arrival_rate <= 0);
+      // Open loop only where the simulation ran Poisson arrivals (the closed form has no --arrival-rate).
+      ApplyCalibration(calibration, r.osl, *metrics, /*closed_loop=*/!(des && f.arrival_rate > 0));
       if (des) {
         const double e2e_scale = uncalibrated.request_latency_ms > 0
                                      ? metrics->request_latency_ms / uncalibrated.request_latency_ms
                                      : 1.0;
-        for (auto [d, k] : {std::pair{&sim.ttft_ms, calibration.ttft}, std::pair{&sim.itl_ms, calibration.tpot},
-                            std::pair{&sim.tpot_ms, calibration.tpot}, std::pair{&sim.e2e_ms, e2e_scale}}) {
+        // The queueing is part of the TTFT: it moves with it.
+        for (auto [d, k] : {std::pair{&sim.ttft_ms, calibration.ttft}, std::pair{&sim.queue_ms, calibration.ttft},
+                            std::pair{&sim.itl_ms, calibration.tpot}, std::pair{&sim.tpot_ms, calibration.tpot},
+                            std::pair{&sim.e2e_ms, e2e_scale}}) {
           d->mean *= k;
           d->p50 *= k;
           d->p90 *= k;
@@ -378,7 +393,8 @@ int RunSingle(const EstimateFlags& f) {
     if (*mode == ServingMode::kDisagg) j["simulation"]["kv_transfer_ms"] = sim.kv_transfer_ms;
   }
   if (calibration.applied) {
-    j["calibration"] = Json{{"family", calibration.family},
+    j["calibration"] = Json{{"table", CalibrationSource(f)},
+                            {"family", calibration.family},
                             {"rows", calibration.rows},
                             {"ttft_factor", calibration.ttft},
                             {"tpot_factor", calibration.tpot},
@@ -444,10 +460,10 @@ int RunSingle(const EstimateFlags& f) {
     out += fmt::format("calibration  {} ({} measured rows): TTFT x{:.3f} (model {:.2f} ms), TPOT x{:.3f} (model {:.3f} ms)\n",
                        calibration.family, calibration.rows, calibration.ttft, uncalibrated.ttft_ms, calibration.tpot,
                        uncalibrated.tpot_ms);
-  } else if (f.calibration == "shipped" && f.latency_model != "hybrid") {
-    out += fmt::format("calibration  none (the table corrects --latency-model hybrid, not {})\n", f.latency_model);
   } else if (f.calibration == "shipped") {
-    out += fmt::format("calibration  none (no measured family in {})\n", CalibrationSource(f));
+    const std::string why = NoCalibrationReason(f);
+    out += fmt::format("calibration  none ({})\n",
+                       why.empty() ? "no measured family in " + CalibrationSource(f) : why);
   }
   out += fmt::format("ttft_ms               {:.2f}\n", metrics->ttft_ms);
   out += fmt::format("tpot_ms               {:.3f}\n", metrics->tpot_ms);
@@ -500,8 +516,9 @@ CommandRegistrar EstimateCommand() {
                     "Backend version: selects the calibration entry of that version (else all versions pooled)");
     app->add_option("--calibration", f->calibration,
                     "shipped (default: correct TTFT and TPOT by the measured family's factors in "
-                    "data/calibration/silicon.csv, when the table has the family; --latency-model hybrid only, "
-                    "the model it was fitted on) or none (the model alone)")
+                    "data/calibration/silicon.csv, or in --calibration-table, when the table has the family; "
+                    "--latency-model hybrid without --perf-db only, the model tables are fitted on) or none "
+                    "(the model alone)")
         ->capture_default_str()->check(CLI::IsMember({"shipped", "none"}));
     app->add_option("--calibration-table", f->calibration_table,
                     "Calibration table to apply instead of the shipped one (written by accuracy --write-calibration "
@@ -570,11 +587,13 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--recipes", f->recipes,
                        "With --from-csv: CSV keyed by id whose non-empty fields complete or correct the rows")
         ->needs(from_csv);
-    app->add_option("--out", f->out, "With --from-csv: PRED.csv (id,pred_ttft_ms,pred_tpot_ms,status,error); default stdout");
+    app->add_option("--out", f->out, "With --from-csv: PRED.csv (id,pred_ttft_ms,pred_tpot_ms,status,error,calibration: the calibration "
+                    "entry applied, if any); default stdout");
     return {app, [f]() {
-              if (!f->calibration_table.empty() && f->calibration == "none") {
-                std::cerr << "error: --calibration-table names a table to apply; expected it without --calibration "
-                             "none\n";
+              if (!f->calibration_table.empty() && (f->calibration == "none" || f->latency_model != "hybrid")) {
+                std::cerr << "error: --calibration-table names a table to apply to --latency-model hybrid; expected it "
+                             "without --calibration none, with hybrid, found --calibration "
+                          << f->calibration << " --latency-model " << f->latency_model << "\n";
                 return 2;
               }
               return f->from_csv.empty() ? RunSingle(*f) : RunBatch(*f);

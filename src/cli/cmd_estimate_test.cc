@@ -354,13 +354,15 @@ TEST(EstimateCliTest, FromCsvWritesOneRowPerInput) {
   std::stringstream ss;
   ss << f.rdbuf();
   std::string text = ss.str();
-  EXPECT_EQ(text.substr(0, text.find('\n')), "id,pred_ttft_ms,pred_tpot_ms,status,error");
+  EXPECT_EQ(text.substr(0, text.find('\n')), "id,pred_ttft_ms,pred_tpot_ms,status,error,calibration");
   int lines = 0;
   for (char c : text) lines += c == '\n';
   EXPECT_EQ(lines, 5);
   EXPECT_NE(text.find("ok1,"), std::string::npos);
   EXPECT_NE(text.find("\"quoted,id\","), std::string::npos);
   EXPECT_NE(text.find(",ok,"), std::string::npos);
+  EXPECT_NE(text.find(",ok,,h200_sxm/trtllm/disagg/deepseek-ai/DeepSeek-R1/fp8@*\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(",ok,,\n"), std::string::npos) << text;  // Qwen3-32B on H200 vLLM: no family
   EXPECT_NE(text.find("bad,,,error,"), std::string::npos);
   EXPECT_NE(text.find("garbled,,,error,"), std::string::npos);
   std::filesystem::remove_all(dir);
@@ -489,6 +491,36 @@ TEST(EstimateCliTest, CalibrationCorrectsAMeasuredFamilyAndNoneTurnsItOff) {
   EXPECT_NE(unknown.out.find("calibration  none (no measured family in data/calibration/silicon.csv)"),
             std::string::npos)
       << unknown.out;
+  // Disaggregated (simulated): the simulation's TTFT distribution and its queueing move with the
+  // TTFT factor, the TPOT of a disaggregated family is not corrected.
+  const std::string disagg = "estimate --model deepseek-ai/DeepSeek-R1 --system b200_sxm --backend trtllm --mode "
+                             "disagg --isl 1024 --osl 1024 --concurrency 64 --prefill-tp 8 --decode-tp 8 "
+                             "--prefill-workers 1 --decode-workers 1 --format json";
+  auto d_on = ExecJson(disagg);
+  auto d_off = ExecJson(disagg + " --calibration none");
+  ASSERT_TRUE(d_on && d_off);
+  ASSERT_TRUE((*d_on)["calibration"].is_object()) << d_on->dump();
+  const double k = (*d_on)["calibration"]["ttft_factor"].get<double>();
+  EXPECT_EQ((*d_on)["calibration"]["tpot_factor"].get<double>(), 1.0);
+  EXPECT_NEAR((*d_on)["simulation"]["ttft_ms"]["mean"].get<double>(), (*d_on)["ttft_ms"].get<double>(), 1e-6);
+  for (const char* key : {"ttft_ms", "queue_ms"}) {
+    for (const char* stat : {"mean", "p50", "p99"}) {
+      EXPECT_NEAR((*d_on)["simulation"][key][stat].get<double>(), k * (*d_off)["simulation"][key][stat].get<double>(),
+                  1e-6 * (*d_on)["simulation"][key][stat].get<double>())
+          << key << " " << stat;
+    }
+  }
+  // Poisson arrivals (simulated): the arrival rate sets the throughput, calibration leaves it; the
+  // closed form has no arrival rate, so there the closed loop's Little's law holds.
+  auto open_on = ExecJson(disagg + " --arrival-rate 2");
+  auto open_off = ExecJson(disagg + " --arrival-rate 2 --calibration none");
+  auto agg_rate = ExecJson(args + " --arrival-rate 5");
+  ASSERT_TRUE(open_on && open_off && agg_rate);
+  EXPECT_NE((*open_on)["ttft_ms"].get<double>(), (*open_off)["ttft_ms"].get<double>());
+  EXPECT_DOUBLE_EQ((*open_on)["request_rate"].get<double>(), (*open_off)["request_rate"].get<double>());
+  EXPECT_NEAR((*agg_rate)["request_rate"].get<double>() * (*agg_rate)["request_latency_ms"].get<double>(),
+              (*off)["request_rate"].get<double>() * (*off)["request_latency_ms"].get<double>(), 1e-6 * latency);
+
   // It corrects the model it was fitted on only.
   auto des = ExecJson(args + " --latency-model des");
   ASSERT_TRUE(des);
