@@ -614,8 +614,9 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
 
 TEST(AccuracyCliTest, ShippedCalibrationMatchesTheModelItCorrects) {
   // The table corrects the model's errors, so a change to the model needs a refit
-  // (data/calibration/README.md). One family (131 aggregated rows, fast to predict) stands guard:
-  // refitted on its rows of train.csv, its entries must be the shipped ones.
+  // (data/calibration/README.md). Two families stand guard, refitted on their rows of train.csv:
+  // their entries must be the shipped ones. One aggregated (the closed form: 131 rows of NVIDIA's
+  // silicon samples), one disaggregated (the simulation: 91 InferenceX rows completed by their recipes).
   const std::string silicon = std::string(DYPROF_SOURCE_DIR) + "/../shared/data/silicon/train.csv";
   if (!std::filesystem::exists(silicon)) {
     GTEST_SKIP() << "../shared/data/silicon/train.csv not present (needs /work/shared); skipping";
@@ -625,30 +626,42 @@ TEST(AccuracyCliTest, ShippedCalibrationMatchesTheModelItCorrects) {
   all << in.rdbuf();
   auto table = CsvTable::Parse(all.str());
   ASSERT_TRUE(table.ok()) << table.status().message();
-  std::string rows = CsvLine(table->header());
-  for (size_t i = 0; i < table->num_rows(); ++i) {
-    if (table->Get(i, "system") == "h100_sxm" && table->Get(i, "backend") == "trtllm" &&
-        table->Get(i, "mode") == "agg" && table->Get(i, "model_path") == "meta-llama/Llama-3.1-8B-Instruct") {
-      rows += CsvLine(table->row(i));
-    }
-  }
   std::string dir = TempDir() + "/guard";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/rows.csv") << rows;
-  ExecResult r = Exec("accuracy --silicon " + dir + "/rows.csv --write-calibration " + dir + "/cal.csv", true);
-  ASSERT_EQ(r.rc, 0) << r.out;
-  auto lines_of = [](const std::string& path) {
+  auto lines_of = [](const std::string& path, const std::string& prefix) {
     std::ifstream f(path);
     std::vector<std::string> out;
     for (std::string line; std::getline(f, line);) {
-      if (line.rfind("h100_sxm,trtllm,agg,meta-llama/Llama-3.1-8B,", 0) == 0) out.push_back(line);
+      if (line.rfind(prefix, 0) == 0) out.push_back(line);
     }
     return out;
   };
-  std::vector<std::string> refit = lines_of(dir + "/cal.csv");
-  EXPECT_EQ(refit.size(), 2u);  // its version and the pooled entry
-  EXPECT_EQ(refit, lines_of(std::string(DYPROF_SOURCE_DIR) + "/data/calibration/silicon.csv"))
-      << "the model changed since data/calibration/silicon.csv was fitted: regenerate it";
+  struct Guard {
+    std::string system, backend, mode, model_path;  // model_path "" = every model
+    std::string recipes, prefix;
+    size_t entries;
+  };
+  const std::string recipes = std::string(DYPROF_SOURCE_DIR) + "/tools/silicon_recipes/inferencex_recipes.csv";
+  for (const Guard& g : {Guard{"h100_sxm", "trtllm", "agg", "meta-llama/Llama-3.1-8B-Instruct", "",
+                               "h100_sxm,trtllm,agg,meta-llama/Llama-3.1-8B,", 2},
+                         Guard{"b300_sxm", "trtllm", "disagg", "", recipes, "b300_sxm,trtllm,disagg,", 4}}) {
+    std::string rows = CsvLine(table->header());
+    for (size_t i = 0; i < table->num_rows(); ++i) {
+      if (table->Get(i, "system") == g.system && table->Get(i, "backend") == g.backend &&
+          table->Get(i, "mode") == g.mode && (g.model_path.empty() || table->Get(i, "model_path") == g.model_path)) {
+        rows += CsvLine(table->row(i));
+      }
+    }
+    std::ofstream(dir + "/rows.csv") << rows;
+    ExecResult r = Exec("accuracy --silicon " + dir + "/rows.csv --write-calibration " + dir + "/cal.csv" +
+                            (g.recipes.empty() ? "" : " --recipes " + g.recipes),
+                        true);
+    ASSERT_EQ(r.rc, 0) << r.out;
+    std::vector<std::string> refit = lines_of(dir + "/cal.csv", g.prefix);
+    EXPECT_EQ(refit.size(), g.entries) << g.prefix;
+    EXPECT_EQ(refit, lines_of(std::string(DYPROF_SOURCE_DIR) + "/data/calibration/silicon.csv", g.prefix))
+        << g.prefix << ": the model changed since data/calibration/silicon.csv was fitted: regenerate it";
+  }
   std::filesystem::remove_all(dir);
 }
 
