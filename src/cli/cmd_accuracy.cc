@@ -74,6 +74,7 @@ int RunAccuracy(const AccuracyFlags& f) {
   };
   std::vector<RowRecord> records;
   std::vector<CalibrationPoint> points;
+  size_t corrected = 0;  // rows the calibration changed
   for (size_t i = 0; i < table->num_rows(); ++i) {
     AccuracyRow a;
     a.system = std::string(table->Get(i, "system"));
@@ -103,6 +104,7 @@ int RunAccuracy(const AccuracyFlags& f) {
     }
     a.supported = o.status != EstimateStatus::kUnsupported;
     a.predicted = o.status == EstimateStatus::kOk;
+    if (rec.point >= 0 && o.calibration.applied) ++corrected;  // --calibration shipped
     a.pred_ttft_ms = o.metrics.ttft_ms;
     a.pred_tpot_ms = o.metrics.tpot_ms;
     rec.status = std::string(EstimateStatusName(o.status));
@@ -117,7 +119,14 @@ int RunAccuracy(const AccuracyFlags& f) {
       const CalibrationFactors& cf = held_out[records[i].point];
       rows[i].pred_ttft_ms *= cf.ttft;
       rows[i].pred_tpot_ms *= cf.tpot;
+      corrected += cf.applied ? 1 : 0;
     }
+  }
+  if (f.calibration != "none") {
+    std::cerr << fmt::format("calibration ({}): {} of {} measured predicted rows corrected\n",
+                             f.calibration == "held-out" ? "held out: each row's configuration sweep left out"
+                                                         : "shipped table, in sample",
+                             corrected, points.size());
   }
   if (!f.write_calibration.empty()) {
     auto st = fs.WriteFileAtomic(f.write_calibration, Calibration::Fit(points).ToCsv());

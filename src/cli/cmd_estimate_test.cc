@@ -564,6 +564,11 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
     return ttft;
   };
   std::vector<double> none = run(""), held = run("--calibration held-out --write-calibration " + dir + "/cal.csv");
+  ExecResult said = Exec("accuracy --silicon " + dir + "/rows.csv --calibration held-out", true);
+  EXPECT_NE(said.out.find("calibration (held out: each row's configuration sweep left out): 4 of 4 measured predicted "
+                          "rows corrected"),
+            std::string::npos)
+      << said.out;
   ASSERT_EQ(none.size(), 4u);
   ASSERT_EQ(held.size(), 4u);
   for (size_t i = 0; i < 4; ++i) {
