@@ -116,9 +116,8 @@ std::string CalibrationSource(const EstimateFlags& f) {
   return f.calibration_table.empty() ? "data/calibration/silicon.csv" : f.calibration_table;
 }
 
-// Why no table applies, for the output ("" when one does).
+// Why no table applies under --calibration shipped, for the output ("" when one does).
 std::string NoCalibrationReason(const EstimateFlags& f) {
-  if (f.calibration != "shipped") return "--calibration none";
   if (f.latency_model != "hybrid") return "the table corrects --latency-model hybrid, not " + f.latency_model;
   if (!f.perf_db.empty()) return "the table corrects the fitted efficiency grids, not --perf-db";
   return "";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -20,6 +21,7 @@ constexpr const char* kColumns[] = {"system",          "backend",         "mode"
                                     "precision",    "backend_version", "rows",           "sweeps",
                                     "concurrency_min", "concurrency_max", "ttft_intercept", "ttft_slope",
                                     "tpot_intercept",  "tpot_slope"};
+static_assert(std::size(kColumns) == 6 + 8, "six key columns, then eight numbers (Parse reads them in order)");
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -82,6 +84,11 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
   return e;
 }
 
+// Whether a key names a version of its own (not unknown "", not the pooled "*").
+bool HasOwnVersion(const CalibrationKey& k) {
+  return !k.backend_version.empty() && k.backend_version != kAnyBackendVersion;
+}
+
 CalibrationKey Pooled(CalibrationKey k) {
   k.backend_version = std::string(kAnyBackendVersion);
   return k;
@@ -96,9 +103,7 @@ std::map<CalibrationKey, std::vector<const CalibrationPoint*>> Families(const st
   for (const CalibrationPoint& p : points) {
     if (!Usable(p)) continue;
     if (!seen.emplace(p.key, p.sweep, p.concurrency, p.meas_ttft_ms, p.meas_tpot_ms).second) continue;
-    if (!p.key.backend_version.empty() && p.key.backend_version != kAnyBackendVersion) {
-      families[p.key].push_back(&p);
-    }
+    if (HasOwnVersion(p.key)) families[p.key].push_back(&p);
     families[Pooled(p.key)].push_back(&p);
   }
   return families;
@@ -182,8 +187,7 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
           "calibration table row {}, column mode: expected static, agg or disagg, found '{}'", row, e.key.mode));
     }
     double v[8];
-    const char* numeric[8] = {"rows",           "sweeps",     "concurrency_min", "concurrency_max",
-                              "ttft_intercept", "ttft_slope", "tpot_intercept",  "tpot_slope"};
+    const char* const* numeric = kColumns + 6;  // rows … tpot_slope, after the six key columns
     for (int k = 0; k < 8; ++k) {
       DYPROF_ASSIGN_OR_RETURN(v[k], ParseNumber(t.Get(i, numeric[k]), row, numeric[k]));
     }
@@ -252,7 +256,7 @@ CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurr
     return it != entries_.end() && it->key == k ? &*it : nullptr;
   };
   const CalibrationEntry* e = nullptr;
-  if (!key.backend_version.empty()) e = find(key);
+  if (HasOwnVersion(key)) e = find(key);
   if (e == nullptr) e = find(Pooled(key));
   return e == nullptr ? CalibrationFactors{} : FactorsOf(*e, concurrency);
 }
@@ -273,7 +277,7 @@ std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint
       return FitEntry(k, others);
     };
     std::optional<CalibrationEntry> e;
-    if (!p.key.backend_version.empty() && p.key.backend_version != kAnyBackendVersion) e = held_out(p.key);
+    if (HasOwnVersion(p.key)) e = held_out(p.key);
     if (!e) e = held_out(Pooled(p.key));
     if (e) out[i] = FactorsOf(*e, p.concurrency);
   }
