@@ -93,7 +93,8 @@ int RunAccuracy(const AccuracyFlags& f) {
         if (engine.ok()) {
           rec.point = static_cast<int>(points.size());
           points.push_back({CalibrationKeyFor(*req, **engine), SweepId(*req),
-                            CalibrationConcurrency(*req, o.metrics), a.meas_ttft_ms, o.metrics.ttft_ms,
+                            CalibrationConcurrency(*req, o.metrics), static_cast<double>(req->isl),
+                            static_cast<double>(req->osl), a.meas_ttft_ms, o.metrics.ttft_ms,
                             a.meas_tpot_ms, o.metrics.tpot_ms});
         }
       }

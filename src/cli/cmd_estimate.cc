@@ -334,7 +334,7 @@ int RunSingle(const EstimateFlags& f) {
   CalibrationFactors calibration;
   if (*table != nullptr) {
     r.backend_version = f.backend_version;
-    calibration = (*table)->Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics));
+    calibration = (*table)->Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics), r.isl, r.osl);
     if (calibration.applied) {
       // Open loop only where the simulation ran Poisson arrivals (the closed form has no --arrival-rate).
       ApplyCalibration(calibration, r.osl, *metrics, /*closed_loop=*/!(des && f.arrival_rate > 0));

@@ -427,7 +427,8 @@ EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
   out.status = EstimateStatus::kOk;
   out.metrics = *m;
   if (calibration_ != nullptr) {
-    out.calibration = calibration_->Lookup(CalibrationKeyFor(r, e), CalibrationConcurrency(r, out.metrics));
+    out.calibration =
+        calibration_->Lookup(CalibrationKeyFor(r, e), CalibrationConcurrency(r, out.metrics), r.isl, r.osl);
     if (out.calibration.applied) ApplyCalibration(out.calibration, r.osl, out.metrics, /*closed_loop=*/true);
   }
   return out;

@@ -266,7 +266,9 @@ TEST(BatchTest, CalibrationMultipliesThePredictionsOfItsFamilyOnly) {
   EXPECT_EQ(key.ToString(), "h200_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@0.19.0");
   // A family whose rows were all predicted 2x too fast at TTFT and 1.25x too slow at TPOT.
   std::vector<CalibrationPoint> pts;
-  for (double c : {4.0, 8.0, 16.0}) pts.push_back({key, "s", c, 200, 100, 8, 10});
+  for (double c : {4.0, 8.0, 16.0}) {
+    pts.push_back({key, "s", c, static_cast<double>(q->isl), static_cast<double>(q->osl), 200, 100, 8, 10});
+  }
   Calibration table = Calibration::Fit(pts);
   BatchEstimator calibrated(&fs, PerfOptions{});
   calibrated.set_calibration(&table);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -18,10 +19,13 @@ namespace dyprof {
 namespace {
 
 constexpr const char* kColumns[] = {"system",          "backend",         "mode",           "model",
-                                    "precision",    "backend_version", "rows",           "sweeps",
-                                    "concurrency_min", "concurrency_max", "ttft_intercept", "ttft_slope",
-                                    "tpot_intercept",  "tpot_slope"};
-static_assert(std::size(kColumns) == 6 + 8, "six key columns, then eight numbers (Parse reads them in order)");
+                                    "precision",       "backend_version", "rows",           "sweeps",
+                                    "concurrency_min", "concurrency_max", "isl_min",        "isl_max",
+                                    "osl_min",         "osl_max",         "ttft_intercept", "ttft_slope",
+                                    "ttft_isl_slope",  "tpot_intercept",  "tpot_slope",     "tpot_osl_slope"};
+constexpr int kKeyColumns = 6, kNumberColumns = 14;
+static_assert(std::size(kColumns) == kKeyColumns + kNumberColumns,
+              "six key columns, then fourteen numbers (Parse reads them in order)");
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -51,10 +55,23 @@ LogErrorLine TheilSen(const std::vector<double>& x, const std::vector<double>& y
 }
 
 bool Usable(const CalibrationPoint& p) {
-  for (double v : {p.concurrency, p.meas_ttft_ms, p.pred_ttft_ms, p.meas_tpot_ms, p.pred_tpot_ms}) {
+  for (double v : {p.concurrency, p.isl, p.osl, p.meas_ttft_ms, p.pred_ttft_ms, p.meas_tpot_ms, p.pred_tpot_ms}) {
     if (!(v > 0) || !std::isfinite(v)) return false;
   }
   return true;
+}
+
+// The log error y as a line in x (ln concurrency), then the residual as a line in z (ln length)
+// when z takes more than one value; unshrunk.
+LogErrorLine FitLogError(const std::vector<double>& x, const std::vector<double>& z, const std::vector<double>& y) {
+  LogErrorLine fit = TheilSen(x, y);
+  if (std::adjacent_find(z.begin(), z.end(), std::not_equal_to<>()) == z.end()) return fit;
+  std::vector<double> residual(y.size());
+  for (size_t i = 0; i < y.size(); ++i) residual[i] = y[i] - fit.intercept - fit.slope * x[i];
+  const LogErrorLine by_length = TheilSen(z, residual);
+  fit.intercept += by_length.intercept;
+  fit.length_slope = by_length.slope;
+  return fit;
 }
 
 // One entry from the points of one family (all usable). Needs kCalibrationMinRows points.
@@ -63,22 +80,33 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
   e.key = key;
   e.rows = static_cast<int>(pts.size());
   std::set<std::string> sweeps;
-  std::vector<double> x, ttft, tpot;
-  e.concurrency_min = e.concurrency_max = pts.front()->concurrency;
+  std::vector<double> x, ln_isl, ln_osl, ttft, tpot;
+  const CalibrationPoint& first = *pts.front();
+  e.concurrency_min = e.concurrency_max = first.concurrency;
+  e.isl_min = e.isl_max = first.isl;
+  e.osl_min = e.osl_max = first.osl;
   for (const CalibrationPoint* p : pts) {
     sweeps.insert(p->sweep);
-    e.concurrency_min = std::min(e.concurrency_min, p->concurrency);
-    e.concurrency_max = std::max(e.concurrency_max, p->concurrency);
+    for (auto [lo, hi, v] : {std::tuple{&e.concurrency_min, &e.concurrency_max, p->concurrency},
+                             std::tuple{&e.isl_min, &e.isl_max, p->isl}, std::tuple{&e.osl_min, &e.osl_max, p->osl}}) {
+      *lo = std::min(*lo, v);
+      *hi = std::max(*hi, v);
+    }
     x.push_back(std::log(p->concurrency));
+    ln_isl.push_back(std::log(p->isl));
+    ln_osl.push_back(std::log(p->osl));
     ttft.push_back(std::log(p->pred_ttft_ms / p->meas_ttft_ms));
     tpot.push_back(std::log(p->pred_tpot_ms / p->meas_tpot_ms));
   }
   e.sweeps = static_cast<int>(sweeps.size());
   const double shrink = e.rows / (e.rows + kCalibrationShrinkRows);
-  for (auto [line, y] : {std::pair{&e.ttft, &ttft}, std::pair{&e.tpot, &tpot}}) {
-    *line = TheilSen(x, *y);
-    line->intercept *= shrink;
-    line->slope *= shrink;
+  // A family of kNoLengthTermMode fits its TTFT on the load only: one length for all its rows.
+  e.ttft = FitLogError(x, key.mode == kNoLengthTermMode ? std::vector<double>(x.size(), 0.0) : ln_isl, ttft);
+  e.tpot = FitLogError(x, ln_osl, tpot);
+  for (LogErrorLine* fit : {&e.ttft, &e.tpot}) {
+    fit->intercept *= shrink;
+    fit->slope *= shrink;
+    fit->length_slope *= shrink;
   }
   if (key.mode == kUncalibratedTpotMode) e.tpot = {};
   return e;
@@ -109,12 +137,15 @@ std::map<CalibrationKey, std::vector<const CalibrationPoint*>> Families(const st
   return families;
 }
 
-CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency) {
+// ln of `v` clamped to [lo, hi]; a non-positive `v` reads lo.
+double LogWithin(double v, double lo, double hi) { return std::log(std::clamp(v > 0 ? v : lo, lo, hi)); }
+
+CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, double isl, double osl) {
   CalibrationFactors f;
-  const double c = std::clamp(concurrency > 0 ? concurrency : e.concurrency_min, e.concurrency_min, e.concurrency_max);
-  const double x = std::log(c);
-  f.ttft = std::clamp(std::exp(-e.ttft.At(x)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
-  f.tpot = std::clamp(std::exp(-e.tpot.At(x)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
+  const double x = LogWithin(concurrency, e.concurrency_min, e.concurrency_max);
+  const double ln_isl = LogWithin(isl, e.isl_min, e.isl_max), ln_osl = LogWithin(osl, e.osl_min, e.osl_max);
+  f.ttft = std::clamp(std::exp(-e.ttft.At(x, ln_isl)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
+  f.tpot = std::clamp(std::exp(-e.tpot.At(x, ln_osl)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
   f.applied = true;
   f.family = e.key.ToString();
   f.rows = e.rows;
@@ -186,9 +217,9 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
       return Status::InvalidArgument(fmt::format(
           "calibration table row {}, column mode: expected static, agg or disagg, found '{}'", row, e.key.mode));
     }
-    double v[8];
-    const char* const* numeric = kColumns + 6;  // rows … tpot_slope, after the six key columns
-    for (int k = 0; k < 8; ++k) {
+    double v[kNumberColumns];
+    const char* const* numeric = kColumns + kKeyColumns;  // rows … tpot_osl_slope, after the key columns
+    for (int k = 0; k < kNumberColumns; ++k) {
       DYPROF_ASSIGN_OR_RETURN(v[k], ParseNumber(t.Get(i, numeric[k]), row, numeric[k]));
     }
     auto whole = [](double x) { return x >= 1 && x <= kCalibrationMaxRows && x == std::floor(x); };
@@ -197,12 +228,16 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
           "calibration table row {}: expected whole numbers 1 <= sweeps <= rows <= {}, found rows {:g}, sweeps {:g}", row,
           kCalibrationMaxRows, v[0], v[1]));
     }
-    if (!(v[2] > 0) || v[3] < v[2] || v[3] > kCalibrationMaxConcurrency) {
-      return Status::InvalidArgument(fmt::format(
-          "calibration table row {}: expected 0 < concurrency_min <= concurrency_max <= {:g}, found {:g} and {:g}", row,
-          kCalibrationMaxConcurrency, v[2], v[3]));
+    for (auto [k, what, limit] :
+         {std::tuple{2, "concurrency", kCalibrationMaxConcurrency}, std::tuple{4, "isl", kCalibrationMaxTokens},
+          std::tuple{6, "osl", kCalibrationMaxTokens}}) {
+      if (!(v[k] > 0) || v[k + 1] < v[k] || v[k + 1] > limit) {
+        return Status::InvalidArgument(
+            fmt::format("calibration table row {}: expected 0 < {}_min <= {}_max <= {:g}, found {:g} and {:g}", row,
+                        what, what, limit, v[k], v[k + 1]));
+      }
     }
-    for (int k = 4; k < 8; ++k) {
+    for (int k = 8; k < kNumberColumns; ++k) {
       if (std::abs(v[k]) > kCalibrationMaxCoefficient) {
         return Status::InvalidArgument(
             fmt::format("calibration table row {}, column {}: expected a log error within ±{:g}, found {:g}", row,
@@ -213,8 +248,12 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
     e.sweeps = static_cast<int>(v[1]);
     e.concurrency_min = v[2];
     e.concurrency_max = v[3];
-    e.ttft = {v[4], v[5]};
-    e.tpot = {v[6], v[7]};
+    e.isl_min = v[4];
+    e.isl_max = v[5];
+    e.osl_min = v[6];
+    e.osl_max = v[7];
+    e.ttft = {v[8], v[9], v[10]};
+    e.tpot = {v[11], v[12], v[13]};
     c.entries_.push_back(std::move(e));
   }
   std::sort(c.entries_.begin(), c.entries_.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
@@ -240,16 +279,22 @@ const Calibration& Calibration::Shipped() {
 std::string Calibration::ToCsv() const {
   std::string out = CsvLine(std::vector<std::string>(std::begin(kColumns), std::end(kColumns)));
   for (const CalibrationEntry& e : entries_) {
-    out += CsvLine({e.key.system, e.key.backend, e.key.mode, e.key.model, e.key.precision, e.key.backend_version,
-                    std::to_string(e.rows), std::to_string(e.sweeps), fmt::format("{:g}", e.concurrency_min),
-                    fmt::format("{:g}", e.concurrency_max), fmt::format("{:.5f}", e.ttft.intercept),
-                    fmt::format("{:.5f}", e.ttft.slope), fmt::format("{:.5f}", e.tpot.intercept),
-                    fmt::format("{:.5f}", e.tpot.slope)});
+    std::vector<std::string> fields = {e.key.system, e.key.backend,         e.key.mode,
+                                       e.key.model,  e.key.precision,       e.key.backend_version,
+                                       std::to_string(e.rows), std::to_string(e.sweeps)};
+    for (double v : {e.concurrency_min, e.concurrency_max, e.isl_min, e.isl_max, e.osl_min, e.osl_max}) {
+      fields.push_back(fmt::format("{:g}", v));
+    }
+    for (double v : {e.ttft.intercept, e.ttft.slope, e.ttft.length_slope, e.tpot.intercept, e.tpot.slope,
+                     e.tpot.length_slope}) {
+      fields.push_back(fmt::format("{:.5f}", v));
+    }
+    out += CsvLine(fields);
   }
   return out;
 }
 
-CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurrency) const {
+CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurrency, double isl, double osl) const {
   auto find = [&](const CalibrationKey& k) -> const CalibrationEntry* {
     auto it = std::lower_bound(entries_.begin(), entries_.end(), k,
                                [](const CalibrationEntry& e, const CalibrationKey& x) { return e.key < x; });
@@ -258,7 +303,7 @@ CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurr
   const CalibrationEntry* e = nullptr;
   if (HasOwnVersion(key)) e = find(key);
   if (e == nullptr) e = find(Pooled(key));
-  return e == nullptr ? CalibrationFactors{} : FactorsOf(*e, concurrency);
+  return e == nullptr ? CalibrationFactors{} : FactorsOf(*e, concurrency, isl, osl);
 }
 
 std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint>& points) {
@@ -279,7 +324,7 @@ std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint
     std::optional<CalibrationEntry> e;
     if (HasOwnVersion(p.key)) e = held_out(p.key);
     if (!e) e = held_out(Pooled(p.key));
-    if (e) out[i] = FactorsOf(*e, p.concurrency);
+    if (e) out[i] = FactorsOf(*e, p.concurrency, p.isl, p.osl);
   }
   return out;
 }

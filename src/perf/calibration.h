@@ -3,12 +3,15 @@
 //
 // A family is (system, backend, mode, model, weight precision, backend version). Over a family's
 // measured rows, the log error ln(pred / meas) of each metric is fitted as a line in ln(concurrency)
-// (Theil–Sen: the median of the pairwise slopes, then the median intercept) and shrunk towards zero
-// by n / (n + kCalibrationShrinkRows); a prediction is divided by exp(line), the line read at the
-// request's concurrency clamped to the family's measured range. Every family is also fitted pooled
+// (Theil–Sen: the median of the pairwise slopes, then the median intercept), what is left of it as a
+// line in the log of the metric's length (TTFT: ln ISL, TPOT: ln OSL; Theil–Sen again, only when the
+// family has more than one length), and the sum shrunk towards zero by n / (n + kCalibrationShrinkRows);
+// a prediction is divided by exp(fit), read at the request's concurrency and length, each clamped to
+// the family's measured range. Every family is also fitted pooled
 // over its backend versions (version "*"): that entry serves requests whose version is unknown ("")
 // or has no entry of its own. Families with fewer than kCalibrationMinRows rows get no entry, and
-// disaggregated families no TPOT correction (kUncalibratedTpotMode).
+// disaggregated families no TPOT correction (kUncalibratedTpotMode) and no TTFT length term
+// (kNoLengthTermMode).
 #pragma once
 
 #include <string>
@@ -26,12 +29,18 @@ inline constexpr std::string_view kAnyBackendVersion = "*";
 // Limits of a table (Calibration::Parse refuses values beyond them) and of the factors it applies.
 inline constexpr double kCalibrationMaxRows = 1e9;
 inline constexpr double kCalibrationMaxConcurrency = 1 << 20;
+inline constexpr double kCalibrationMaxTokens = 1 << 24;  // isl, osl
 inline constexpr double kCalibrationMaxCoefficient = 10;  // |intercept|, |slope| of a log-error line
 inline constexpr double kCalibrationMaxFactor = 20;       // factors are clamped to [1/20, 20]
 // Families of this mode keep their TPOT uncorrected (a zero line): the disaggregated rows' TPOT
 // errors do not carry over from one configuration sweep to another (held out, TPOT 11.4 -> 12.7 %
 // with the correction; docs/accuracy.md, ninth pass), their TTFT errors do (33.4 -> 31.6 %).
 inline constexpr std::string_view kUncalibratedTpotMode = "disagg";
+// Families of this mode fit their TTFT line without the length term: held out by sweep, the term
+// took the disaggregated rows' TTFT from 31.6 to 30.4 % median but from 36.2 to 33.7 % within 20 %,
+// and h200 SGLang from 40.0 to 73.2 % (docs/accuracy.md, tenth pass); on aggregated rows it took
+// TTFT from 16.7 to 14.3 %.
+inline constexpr std::string_view kNoLengthTermMode = "disagg";
 
 // The family of a weight format: "bf16" (bf16, fp16), "fp8" (fp8, fp8_block), "fp4" (nvfp4,
 // mxfp4), "int4" (int4_wo). Checkpoints and measured rows name one format several ways.
@@ -54,13 +63,17 @@ struct CalibrationPoint {
   // LeaveSweepOut leaves the rows that share it out together.
   std::string sweep;
   double concurrency = 0;  // requests in flight (agg: per engine; disagg: the deployment)
+  double isl = 0, osl = 0;  // the request's mean input and output lengths, tokens
   double meas_ttft_ms = 0, pred_ttft_ms = 0, meas_tpot_ms = 0, pred_tpot_ms = 0;
 };
 
-// ln(pred / meas) ≈ intercept + slope · ln(concurrency).
+// ln(pred / meas) ≈ intercept + slope · ln(concurrency) + length_slope · ln(length), the length being
+// the ISL for TTFT and the OSL for TPOT.
 struct LogErrorLine {
-  double intercept = 0, slope = 0;
-  double At(double ln_concurrency) const { return intercept + slope * ln_concurrency; }
+  double intercept = 0, slope = 0, length_slope = 0;
+  double At(double ln_concurrency, double ln_length) const {
+    return intercept + slope * ln_concurrency + length_slope * ln_length;
+  }
 };
 
 struct CalibrationEntry {
@@ -68,7 +81,8 @@ struct CalibrationEntry {
   int rows = 0;     // measured rows fitted
   int sweeps = 0;   // distinct configuration sweeps among them
   double concurrency_min = 0, concurrency_max = 0;
-  LogErrorLine ttft, tpot;  // already shrunk
+  double isl_min = 0, isl_max = 0, osl_min = 0, osl_max = 0;  // tokens
+  LogErrorLine ttft, tpot;  // already shrunk; ttft's length is the ISL, tpot's the OSL
 };
 
 // What a lookup applies: predictions are multiplied by ttft / tpot.
@@ -93,8 +107,10 @@ class Calibration {
   static const Calibration& Shipped();
 
   std::string ToCsv() const;
-  // The entry for `key` (its version, else the pooled one) read at `concurrency`.
-  CalibrationFactors Lookup(const CalibrationKey& key, double concurrency) const;
+  // The entry for `key` (its version, else the pooled one) read at `concurrency` and the request's
+  // mean lengths `isl` and `osl` (tokens), each clamped to the entry's range (a non-positive value
+  // reads its lower end).
+  CalibrationFactors Lookup(const CalibrationKey& key, double concurrency, double isl, double osl) const;
   const std::vector<CalibrationEntry>& entries() const { return entries_; }
 
  private:
@@ -103,7 +119,7 @@ class Calibration {
 
 // Held-out factors for every point: its family fitted without the rows of the point's own
 // configuration sweep (same lengths and layout, any load), its pooled entry likewise, then looked
-// up at the point's concurrency: the error of predicting a layout or workload the table has not seen
+// up at the point's concurrency and lengths: the error of predicting a layout or workload the table has not seen
 // in a family it has. `accuracy --calibration held-out` scores the calibration this way.
 std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint>& points);
 

@@ -1,5 +1,6 @@
 #include "perf/calibration.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,10 +13,19 @@ CalibrationKey Key(std::string version = "0.5.9") {
 }
 
 // A point whose model error is exactly ln(pred/meas) = ttft_err (TTFT) and tpot_err (TPOT).
+// Lengths 1024/1024 unless given.
 CalibrationPoint Point(const CalibrationKey& key, std::string sweep, double concurrency, double ttft_err,
-                       double tpot_err = 0) {
-  return {key, std::move(sweep), concurrency, 100.0, 100.0 * std::exp(ttft_err), 10.0, 10.0 * std::exp(tpot_err)};
+                       double tpot_err = 0, double isl = 1024, double osl = 1024) {
+  return {key, std::move(sweep), concurrency, isl, osl, 100.0, 100.0 * std::exp(ttft_err), 10.0,
+          10.0 * std::exp(tpot_err)};
 }
+
+// One table row: the key fields, "rows,sweeps,concurrency_min,concurrency_max", the lengths
+// 1024..1024 (ISL and OSL), then the six log-error coefficients.
+std::string TableRow(std::string_view key, std::string_view counts, std::string_view coefficients = "0,0,0,0,0,0") {
+  return fmt::format("{},{},1024,1024,1024,1024,{}\n", key, counts, coefficients);
+}
+constexpr std::string_view kVllmKey = "h200_sxm,vllm,agg,m,fp8,*";
 
 TEST(CalibrationTest, PrecisionFamiliesMergeTheNamesOfOneFormat) {
   EXPECT_EQ(PrecisionFamily(Quant::kFp8Block), "fp8");
@@ -45,27 +55,81 @@ TEST(CalibrationTest, FitsTheLogErrorAsALineInLogConcurrencyShrunkByRowCount) {
   EXPECT_NEAR(e.ttft.slope, -0.1 * shrink, 1e-12);
   EXPECT_NEAR(e.tpot.intercept, 0.2 * shrink, 1e-12);
   EXPECT_NEAR(e.tpot.slope, 0, 1e-12);
+  EXPECT_EQ(e.ttft.length_slope, 0);  // one length: no length term
+  EXPECT_EQ(e.tpot.length_slope, 0);
 
   // Predictions are divided by exp(line); outside the measured loads the line is read at the edge.
-  CalibrationFactors f = cal.Lookup(Key(), 16);
+  CalibrationFactors f = cal.Lookup(Key(), 16, 1024, 1024);
   ASSERT_TRUE(f.applied);
   EXPECT_EQ(f.rows, 5);
   EXPECT_EQ(f.family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@0.5.9");
   EXPECT_NEAR(f.ttft, std::exp(-shrink * (0.5 - 0.1 * std::log(16.0))), 1e-12);
   EXPECT_NEAR(f.tpot, std::exp(-shrink * 0.2), 1e-12);
-  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 4096).ttft, cal.Lookup(Key(), 256).ttft);
-  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 0.5).ttft, cal.Lookup(Key(), 1).ttft);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 4096, 1024, 1024).ttft, cal.Lookup(Key(), 256, 1024, 1024).ttft);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 0.5, 1024, 1024).ttft, cal.Lookup(Key(), 1, 1024, 1024).ttft);
 }
 
-TEST(CalibrationTest, DisaggregatedFamiliesKeepTheirTpot) {
+TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
+  // TTFT error 0.1 − 0.1·ln(c) + 0.3·ln(ISL), TPOT error 0.2 − 0.05·ln(OSL), on loads 4, 16, 64
+  // crossed with two workloads (1024/1024 and 8192/128 tokens). Theil–Sen in ln(c) takes the
+  // pairs of one workload (slope −0.1 exactly, the cross pairs falling as many above as below);
+  // the residuals, ±0.15·ln 8 by workload, are then a line of slope 0.3 in ln(ISL).
+  auto ttft_err = [](double c, double isl) { return 0.1 - 0.1 * std::log(c) + 0.3 * std::log(isl); };
+  auto tpot_err = [](double osl) { return 0.2 - 0.05 * std::log(osl); };
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0}) {
+    for (auto [isl, osl] : {std::pair{1024.0, 1024.0}, std::pair{8192.0, 128.0}}) {
+      pts.push_back(Point(Key(), fmt::format("{}/{}", isl, osl), c, ttft_err(c, isl), tpot_err(osl), isl, osl));
+    }
+  }
+  const Calibration cal = Calibration::Fit(pts);
+  ASSERT_EQ(cal.entries().size(), 2u);
+  const CalibrationEntry& e = cal.entries()[1];
+  const double shrink = 6.0 / 9.0;
+  EXPECT_NEAR(e.ttft.intercept, 0.1 * shrink, 1e-12);
+  EXPECT_NEAR(e.ttft.slope, -0.1 * shrink, 1e-12);
+  EXPECT_NEAR(e.ttft.length_slope, 0.3 * shrink, 1e-12);
+  EXPECT_NEAR(e.tpot.intercept, 0.2 * shrink, 1e-12);
+  EXPECT_NEAR(e.tpot.slope, 0, 1e-12);
+  EXPECT_NEAR(e.tpot.length_slope, -0.05 * shrink, 1e-12);
+  EXPECT_DOUBLE_EQ(e.isl_min, 1024);
+  EXPECT_DOUBLE_EQ(e.isl_max, 8192);
+  EXPECT_DOUBLE_EQ(e.osl_min, 128);
+  EXPECT_DOUBLE_EQ(e.osl_max, 1024);
+
+  // Read at a length between the measured ones; beyond them at the edge, like the load.
+  const CalibrationFactors f = cal.Lookup(Key(), 8, 2048, 512);
+  EXPECT_NEAR(f.ttft, std::exp(-shrink * ttft_err(8, 2048)), 1e-12);
+  EXPECT_NEAR(f.tpot, std::exp(-shrink * tpot_err(512)), 1e-12);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 100000, 16).ttft, cal.Lookup(Key(), 8, 8192, 128).ttft);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 100000, 16).tpot, cal.Lookup(Key(), 8, 8192, 128).tpot);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 0, 0).ttft, cal.Lookup(Key(), 8, 1024, 128).ttft);
+
+  // The table keeps the lengths: a round trip reads the same factors (to its five decimals).
+  auto back = Calibration::Parse(cal.ToCsv());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_NEAR(back->Lookup(Key(), 8, 2048, 512).ttft, f.ttft, 1e-4);
+  EXPECT_NEAR(back->Lookup(Key(), 8, 2048, 512).tpot, f.tpot, 1e-4);
+}
+
+TEST(CalibrationTest, DisaggregatedFamiliesKeepTheirTpotAndFitTtftOnTheLoadOnly) {
   CalibrationKey disagg = Key();
   disagg.mode = "disagg";
+  // TTFT error 0.4 at ISL 1024 and 0.4 + 0.2·ln 8 at ISL 8192, at every load: the load-only line
+  // takes the median of both, whatever the ISL.
   std::vector<CalibrationPoint> pts;
-  for (double c : {8.0, 64.0, 512.0}) pts.push_back(Point(disagg, "s", c, 0.4, 0.4));
+  for (double c : {8.0, 64.0, 512.0}) {
+    pts.push_back(Point(disagg, "short", c, 0.4, 0.4, 1024, 1024));
+    pts.push_back(Point(disagg, "long", c, 0.4 + 0.2 * std::log(8.0), 0.4, 8192, 1024));
+  }
   Calibration cal = Calibration::Fit(pts);
-  CalibrationFactors f = cal.Lookup(disagg, 64);
+  const CalibrationEntry& e = cal.entries()[1];
+  EXPECT_EQ(e.ttft.length_slope, 0);
+  EXPECT_EQ(e.tpot.length_slope, 0);
+  CalibrationFactors f = cal.Lookup(disagg, 64, 1024, 1024);
   ASSERT_TRUE(f.applied);
-  EXPECT_NEAR(f.ttft, std::exp(-0.4 * 3.0 / 6.0), 1e-12);
+  EXPECT_NEAR(f.ttft, std::exp(-(0.4 + 0.1 * std::log(8.0)) * 6.0 / 9.0), 1e-12);
+  EXPECT_DOUBLE_EQ(cal.Lookup(disagg, 64, 8192, 1024).ttft, f.ttft);
   EXPECT_EQ(f.tpot, 1.0);
 }
 
@@ -89,12 +153,12 @@ TEST(CalibrationTest, SmallFamiliesGetNoEntryAndUnknownVersionsUseThePooledOne) 
   EXPECT_EQ(cal.entries()[0].key.backend_version, "*");
   EXPECT_EQ(cal.entries()[0].rows, 5);
   EXPECT_EQ(cal.entries()[1].key.backend_version, "0.5.9");
-  EXPECT_EQ(cal.Lookup(Key("0.5.9"), 8).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@0.5.9");
-  EXPECT_EQ(cal.Lookup(Key("0.5.6"), 8).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
-  EXPECT_EQ(cal.Lookup(Key(""), 8).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
+  EXPECT_EQ(cal.Lookup(Key("0.5.9"), 8, 1024, 1024).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@0.5.9");
+  EXPECT_EQ(cal.Lookup(Key("0.5.6"), 8, 1024, 1024).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
+  EXPECT_EQ(cal.Lookup(Key(""), 8, 1024, 1024).family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
   CalibrationKey other = Key();
   other.mode = "disagg";
-  CalibrationFactors none = cal.Lookup(other, 8);
+  CalibrationFactors none = cal.Lookup(other, 8, 1024, 1024);
   EXPECT_FALSE(none.applied);
   EXPECT_EQ(none.ttft, 1);
   EXPECT_EQ(none.tpot, 1);
@@ -159,9 +223,10 @@ TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
   EXPECT_NEAR(e.ttft.intercept, 0.3 * 3.0 / 6.0, 1e-12);
   // An extreme (but parseable) table still gives factors within [1/20, 20].
   auto extreme = Calibration::Parse(Calibration().ToCsv() +  // an empty table's CSV: the header
-                                    "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*,3,1,4,1000000,-10,-10,10,10\n");
+                                    TableRow("b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*", "3,1,4,1000000",
+                                             "-10,-10,0,10,10,0"));
   ASSERT_TRUE(extreme.ok()) << extreme.status().message();
-  CalibrationFactors f = extreme->Lookup(Key(""), 1000000);
+  CalibrationFactors f = extreme->Lookup(Key(""), 1000000, 1024, 1024);
   EXPECT_DOUBLE_EQ(f.ttft, kCalibrationMaxFactor);
   EXPECT_DOUBLE_EQ(f.tpot, 1 / kCalibrationMaxFactor);
 }
@@ -175,11 +240,12 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
   ASSERT_EQ(back->entries().size(), cal.entries().size());
   for (size_t i = 0; i < cal.entries().size(); ++i) {
     EXPECT_EQ(back->entries()[i].key, cal.entries()[i].key);
-    EXPECT_NEAR(back->Lookup(cal.entries()[i].key, 8).ttft, cal.Lookup(cal.entries()[i].key, 8).ttft, 1e-4);
+    const CalibrationKey& key = cal.entries()[i].key;
+    EXPECT_NEAR(back->Lookup(key, 8, 1024, 1024).ttft, cal.Lookup(key, 8, 1024, 1024).ttft, 1e-4);
   }
   std::string csv = cal.ToCsv();
   const size_t second_line = csv.find('\n') + 1;
-  std::string bad = csv.substr(0, second_line) + "h200_sxm,vllm,agg,m,fp8,*,3,1,4,8,abc,0,0,0\n";
+  std::string bad = csv.substr(0, second_line) + TableRow(kVllmKey, "3,1,4,8", "abc,0,0,0,0,0");
   auto parsed = Calibration::Parse(bad);
   ASSERT_FALSE(parsed.ok());
   EXPECT_NE(parsed.status().message().find("row 1, column ttft_intercept: expected a number, found 'abc'"),
@@ -197,20 +263,24 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_NE(r.status().message().find(message), std::string::npos) << r.status().message();
   };
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,8,4,0,0,0,0\n", "row 1: expected 0 < concurrency_min <= concurrency_max");
+  expect_refused(TableRow(kVllmKey, "3,1,8,4"), "row 1: expected 0 < concurrency_min <= concurrency_max");
   // Blank lines do not shift the row named.
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4,8,0,0,0,0\n\nh200_sxm,vllm,agg,m,fp8,1,3,1,4,8,0,0,x,0\n",
+  expect_refused(TableRow(kVllmKey, "3,1,4,8") + "\n" + TableRow("h200_sxm,vllm,agg,m,fp8,1", "3,1,4,8", "0,0,0,x,0,0"),
                  "row 2, column tpot_intercept: expected a number, found 'x'");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,1e12,1,4,8,0,0,0,0\n", "expected whole numbers 1 <= sweeps <= rows");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3.9,1,4,8,0,0,0,0\n", "expected whole numbers 1 <= sweeps <= rows");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,4,4,8,0,0,0,0\n", "expected whole numbers 1 <= sweeps <= rows");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4,8,1e3,0,0,0\n",
+  expect_refused(TableRow(kVllmKey, "1e12,1,4,8"), "expected whole numbers 1 <= sweeps <= rows");
+  expect_refused(TableRow(kVllmKey, "3.9,1,4,8"), "expected whole numbers 1 <= sweeps <= rows");
+  expect_refused(TableRow(kVllmKey, "3,4,4,8"), "expected whole numbers 1 <= sweeps <= rows");
+  expect_refused(TableRow(kVllmKey, "3,1,4,8", "1e3,0,0,0,0,0"),
                  "row 1, column ttft_intercept: expected a log error within ±10, found 1000");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,,3,1,4,8,0,0,0,0\n",
+  expect_refused(TableRow("h200_sxm,vllm,agg,m,fp8,", "3,1,4,8"),
                  "row 1, column backend_version: expected a value, found none");
-  expect_refused("h200_sxm,vllm,mixed,m,fp8,*,3,1,4,8,0,0,0,0\n",
+  expect_refused(TableRow("h200_sxm,vllm,mixed,m,fp8,*", "3,1,4,8"),
                  "row 1, column mode: expected static, agg or disagg, found 'mixed'");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 14 fields, found 9");
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,512,1024,1024,0,0,0,0,0,0\n",
+                 "row 1: expected 0 < isl_min <= isl_max <= 1.67772e+07, found 1024 and 512");
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,1024,0,1024,0,0,0,0,0,0\n",
+                 "row 1: expected 0 < osl_min <= osl_max");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 20 fields, found 9");
 }
 
 TEST(CalibrationTest, ShippedTableParsesAndEveryEntryHasItsRows) {
