@@ -36,8 +36,8 @@ int RunAccuracy(const AccuracyFlags& f) {
     return 2;
   }
   if (!f.write_calibration.empty() && f.calibration == "shipped") {
-    std::cerr << "error: --write-calibration fits the model's own predictions: expected --calibration none or "
-                 "held-out, found shipped\n";
+    std::cerr << "error: --write-calibration fits the model's own predictions: expected --calibration none, "
+                 "held-out or held-out-lengths, found shipped\n";
     return 2;
   }
   PosixFileSystem fs;
@@ -113,8 +113,9 @@ int RunAccuracy(const AccuracyFlags& f) {
     rows.push_back(a);
     records.push_back(std::move(rec));
   }
-  if (f.calibration == "held-out") {
-    const std::vector<CalibrationFactors> held_out = LeaveSweepOut(points);
+  if (f.calibration == "held-out" || f.calibration == "held-out-lengths") {
+    const std::vector<CalibrationFactors> held_out =
+        LeaveOut(points, f.calibration == "held-out" ? HeldOut::kSweep : HeldOut::kLengths);
     for (size_t i = 0; i < records.size(); ++i) {
       if (records[i].point < 0) continue;
       const CalibrationFactors& cf = held_out[records[i].point];
@@ -124,10 +125,11 @@ int RunAccuracy(const AccuracyFlags& f) {
     }
   }
   if (f.calibration != "none") {
-    std::cerr << fmt::format("calibration ({}): {} of {} measured predicted rows corrected\n",
-                             f.calibration == "held-out" ? "held out: each row's configuration sweep left out"
-                                                         : "shipped table, in sample",
-                             corrected, points.size());
+    const std::string_view how = f.calibration == "held-out"           ? "held out: each row's configuration sweep left out"
+                                 : f.calibration == "held-out-lengths" ? "held out: each row's ISL/OSL left out"
+                                                                       : "shipped table, in sample";
+    std::cerr << fmt::format("calibration ({}): {} of {} measured predicted rows corrected\n", how, corrected,
+                             points.size());
   }
   if (!f.write_calibration.empty()) {
     auto st = fs.WriteFileAtomic(f.write_calibration, Calibration::Fit(points).ToCsv());
@@ -180,9 +182,12 @@ CommandRegistrar AccuracyCommand() {
     app->add_option("--rows-out", f->errors_csv, "Also write per-row predictions and status to this CSV");
     app->add_option("--calibration", f->calibration,
                     "none (default: the model alone), held-out (each row corrected by its family's calibration "
-                    "fitted on the family's other configurations: the calibration's held-out error) or shipped "
-                    "(the table compiled in from data/calibration/silicon.csv; in sample on the rows it was fitted on)")
-        ->capture_default_str()->check(CLI::IsMember({"none", "held-out", "shipped"}));
+                    "fitted on the family's other configurations: the calibration's held-out error), "
+                    "held-out-lengths (likewise without every row of the row's ISL/OSL: the error on a workload "
+                    "the family has not measured) or shipped (the table compiled in from "
+                    "data/calibration/silicon.csv; in sample on the rows it was fitted on)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"none", "held-out", "held-out-lengths", "shipped"}));
     app->add_option("--write-calibration", f->write_calibration,
                     "Fit the calibration table on every predicted row (uncalibrated predictions) and write it here "
                     "(the source of data/calibration/silicon.csv)");

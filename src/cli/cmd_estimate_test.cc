@@ -569,6 +569,11 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
                           "rows corrected"),
             std::string::npos)
       << said.out;
+  // Here each sweep is one ISL: leaving the lengths out leaves out the same rows.
+  EXPECT_EQ(run("--calibration held-out-lengths"), held);
+  ExecResult said_lengths = Exec("accuracy --silicon " + dir + "/rows.csv --calibration held-out-lengths", true);
+  EXPECT_NE(said_lengths.out.find("calibration (held out: each row's ISL/OSL left out): 4 of 4"), std::string::npos)
+      << said_lengths.out;
   ASSERT_EQ(none.size(), 4u);
   ASSERT_EQ(held.size(), 4u);
   for (size_t i = 0; i < 4; ++i) {
@@ -605,7 +610,8 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   ExecResult refused =
       Exec("accuracy --silicon " + dir + "/rows.csv --calibration shipped --write-calibration " + dir + "/x.csv", true);
   EXPECT_EQ(refused.rc, 2) << refused.out;
-  EXPECT_NE(refused.out.find("expected --calibration none or held-out, found shipped"), std::string::npos)
+  EXPECT_NE(refused.out.find("expected --calibration none, held-out or held-out-lengths, found shipped"),
+            std::string::npos)
       << refused.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));
   ExecResult other_model = Exec("accuracy --silicon " + dir + "/rows.csv --latency-model des --write-calibration " +

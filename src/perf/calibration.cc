@@ -306,7 +306,7 @@ CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurr
   return e == nullptr ? CalibrationFactors{} : FactorsOf(*e, concurrency, isl, osl);
 }
 
-std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint>& points) {
+std::vector<CalibrationFactors> LeaveOut(const std::vector<CalibrationPoint>& points, HeldOut what) {
   const auto families = Families(points);
   std::vector<CalibrationFactors> out(points.size());
   for (size_t i = 0; i < points.size(); ++i) {
@@ -316,7 +316,8 @@ std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint
       if (it == families.end()) return std::nullopt;
       std::vector<const CalibrationPoint*> others;
       for (const CalibrationPoint* q : it->second) {
-        if (q->sweep != p.sweep) others.push_back(q);
+        const bool left_out = what == HeldOut::kSweep ? q->sweep == p.sweep : q->isl == p.isl && q->osl == p.osl;
+        if (!left_out) others.push_back(q);
       }
       if (static_cast<int>(others.size()) < kCalibrationMinRows) return std::nullopt;
       return FitEntry(k, others);

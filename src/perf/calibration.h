@@ -60,7 +60,7 @@ struct CalibrationKey {
 struct CalibrationPoint {
   CalibrationKey key;
   // The configuration sweep the row belongs to (lengths, layout, speculative decoding; any load):
-  // LeaveSweepOut leaves the rows that share it out together.
+  // LeaveOut(HeldOut::kSweep) leaves the rows that share it out together.
   std::string sweep;
   double concurrency = 0;  // requests in flight (agg: per engine; disagg: the deployment)
   double isl = 0, osl = 0;  // the request's mean input and output lengths, tokens
@@ -117,10 +117,16 @@ class Calibration {
   std::vector<CalibrationEntry> entries_;  // sorted by key
 };
 
-// Held-out factors for every point: its family fitted without the rows of the point's own
-// configuration sweep (same lengths and layout, any load), its pooled entry likewise, then looked
-// up at the point's concurrency and lengths: the error of predicting a layout or workload the table has not seen
-// in a family it has. `accuracy --calibration held-out` scores the calibration this way.
-std::vector<CalibrationFactors> LeaveSweepOut(const std::vector<CalibrationPoint>& points);
+// What a held-out fit leaves out of a point's family.
+enum class HeldOut {
+  kSweep,    // the point's configuration sweep: same mode, lengths, layout, speculative decoding
+  kLengths,  // every row of the point's ISL and OSL, whatever its layout
+};
+
+// Held-out factors for every point: its family fitted without the rows `what` names, its pooled
+// entry likewise, then looked up at the point's concurrency and lengths. kSweep gives the error of
+// predicting a layout or workload the table has not seen in a family it has (`accuracy
+// --calibration held-out`); kLengths that of a workload it has not seen (`held-out-lengths`).
+std::vector<CalibrationFactors> LeaveOut(const std::vector<CalibrationPoint>& points, HeldOut what);
 
 }  // namespace dyprof

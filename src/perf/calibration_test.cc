@@ -171,7 +171,7 @@ TEST(CalibrationTest, UnusablePointsAreSkipped) {
   EXPECT_TRUE(Calibration::Fit(pts).entries().empty());
 }
 
-TEST(CalibrationTest, LeaveSweepOutFitsWithoutTheRowsOwnSweep) {
+TEST(CalibrationTest, LeavingTheSweepOutFitsWithoutTheRowsOwnSweep) {
   // Sweep "x" is predicted 2x too slow at every load; the other sweeps exactly.
   std::vector<CalibrationPoint> pts;
   for (double c : {4.0, 16.0, 64.0}) {
@@ -179,7 +179,7 @@ TEST(CalibrationTest, LeaveSweepOutFitsWithoutTheRowsOwnSweep) {
     pts.push_back(Point(Key(), "y", c, 0));
     pts.push_back(Point(Key(), "z", c, 0));
   }
-  std::vector<CalibrationFactors> held = LeaveSweepOut(pts);
+  std::vector<CalibrationFactors> held = LeaveOut(pts, HeldOut::kSweep);
   ASSERT_EQ(held.size(), pts.size());
   for (size_t i = 0; i < pts.size(); ++i) {
     ASSERT_TRUE(held[i].applied) << i;
@@ -195,10 +195,29 @@ TEST(CalibrationTest, LeaveSweepOutFitsWithoutTheRowsOwnSweep) {
   // A family left with fewer than 3 rows outside the sweep gets no held-out factor.
   std::vector<CalibrationPoint> two_sweeps = {Point(Key(), "x", 4, 0.2), Point(Key(), "x", 8, 0.2),
                                               Point(Key(), "y", 4, 0.2), Point(Key(), "y", 8, 0.2)};
-  for (const CalibrationFactors& f : LeaveSweepOut(two_sweeps)) EXPECT_FALSE(f.applied);
+  for (const CalibrationFactors& f : LeaveOut(two_sweeps, HeldOut::kSweep)) EXPECT_FALSE(f.applied);
 }
 
-TEST(CalibrationTest, LeaveSweepOutKeepsTheSweepOutOfThePooledFitToo) {
+TEST(CalibrationTest, LeavingTheLengthsOutLeavesOutEveryLayoutOfThem) {
+  // Two layouts at 1024/1024 tokens, both predicted 2x too slow; one at 8192/1024, exact.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0}) {
+    pts.push_back(Point(Key(), "tp4", c, std::log(2.0), 0, 1024, 1024));
+    pts.push_back(Point(Key(), "tp8", c, std::log(2.0), 0, 1024, 1024));
+    pts.push_back(Point(Key(), "tp8-long", c, 0, 0, 8192, 1024));
+  }
+  const std::vector<CalibrationFactors> sweep_out = LeaveOut(pts, HeldOut::kSweep);
+  const std::vector<CalibrationFactors> lengths_out = LeaveOut(pts, HeldOut::kLengths);
+  // A tp4 row without its sweep still has tp8's rows at its lengths: the length line reads ln 2
+  // at 1024 tokens (shrunk by 6 / 9). Without its lengths only the exact long rows are left.
+  ASSERT_TRUE(sweep_out[0].applied && lengths_out[0].applied);
+  EXPECT_NEAR(sweep_out[0].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
+  EXPECT_NEAR(lengths_out[0].ttft, 1.0, 1e-12);
+  // The long rows have no other row of their lengths: both readings fit them on the six short rows.
+  EXPECT_NEAR(sweep_out[2].ttft, lengths_out[2].ttft, 1e-12);
+}
+
+TEST(CalibrationTest, LeavingTheSweepOutKeepsItOutOfThePooledFitToo) {
   // Version 0.5.9 has only its own sweep "x"; the pooled family also has "x" measured under 0.5.6
   // (2x too slow) and a clean sweep "y". Held out, a 0.5.9 row falls back to the pooled fit without
   // any "x" row, whatever its version: no correction.
@@ -208,7 +227,7 @@ TEST(CalibrationTest, LeaveSweepOutKeepsTheSweepOutOfThePooledFitToo) {
     pts.push_back(Point(Key("0.5.6"), "x", c, std::log(2.0)));
     pts.push_back(Point(Key("0.5.6"), "y", c, 0));
   }
-  std::vector<CalibrationFactors> held = LeaveSweepOut(pts);
+  std::vector<CalibrationFactors> held = LeaveOut(pts, HeldOut::kSweep);
   ASSERT_TRUE(held[0].applied);
   EXPECT_EQ(held[0].family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@*");
   EXPECT_NEAR(held[0].ttft, 1.0, 1e-12);
