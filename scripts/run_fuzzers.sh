@@ -3,7 +3,8 @@
 # bounded time: scripts/run_fuzzers.sh [SECONDS] (default 60). The fuzzers run side by side, one
 # per core. Seeds: the example, reference and golden specs (spec_fuzzer), the catalog's
 # config.json documents (hf_config_fuzzer) and fuzz/seeds/silicon_rows_fuzzer/*.csv
-# (silicon_rows_fuzzer: `estimate --from-csv` rows), plus every saved regression input.
+# (silicon_rows_fuzzer: `estimate --from-csv` rows), the shipped calibration table
+# (calibration_table_fuzzer: `estimate --calibration-table`), plus every saved regression input.
 # A crashing, leaking, slow or memory-hungry input is written to fuzz/regressions/<fuzzer>/
 # (commit it: src/spec/fuzz_regression_test.cc replays it in every build) and the script fails.
 # Needs clang and libclang-rt-dev: scripts/install-deps.sh --with-fuzz.
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-60}"
 BUILD="${FUZZ_BUILD:-build-fuzz}"
-FUZZERS=(spec_fuzzer hf_config_fuzzer silicon_rows_fuzzer)
+FUZZERS=(spec_fuzzer hf_config_fuzzer silicon_rows_fuzzer calibration_table_fuzzer)
 
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DDYPROF_BUILD_FUZZERS=ON -DDYPROF_BUILD_TESTS=OFF \
@@ -21,8 +22,9 @@ cmake --build "$BUILD" -j"${JOBS:-2}" --target "${FUZZERS[@]}"
 # Seed corpora (rebuilt each run; the growing corpus is kept under $BUILD/corpus/).
 seeds="$BUILD/seeds"
 rm -rf "$seeds"
-mkdir -p "$seeds/spec_fuzzer" "$seeds/hf_config_fuzzer" "$seeds/silicon_rows_fuzzer"
+mkdir -p "$seeds/spec_fuzzer" "$seeds/hf_config_fuzzer" "$seeds/silicon_rows_fuzzer" "$seeds/calibration_table_fuzzer"
 cp fuzz/seeds/silicon_rows_fuzzer/*.csv "$seeds/silicon_rows_fuzzer/"
+cp data/calibration/silicon.csv "$seeds/calibration_table_fuzzer/"
 for f in examples/*.yaml tests/specs/reference/*.yaml tests/golden/*/spec.yaml; do
   cp "$f" "$seeds/spec_fuzzer/$(echo "$f" | tr / _)"
 done

@@ -4,7 +4,11 @@
 
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "cli/cli.h"
 #include "common/file_system.h"
@@ -36,8 +40,8 @@ int RunAccuracy(const AccuracyFlags& f) {
     return 2;
   }
   if (!f.write_calibration.empty() && f.calibration == "shipped") {
-    std::cerr << "error: --write-calibration fits the model's own predictions: expected --calibration none, "
-                 "held-out or held-out-lengths, found shipped\n";
+    std::cerr << "error: --write-calibration fits the model's own predictions: expected --calibration none or "
+                 "a held-out reading, found shipped\n";
     return 2;
   }
   PosixFileSystem fs;
@@ -113,9 +117,13 @@ int RunAccuracy(const AccuracyFlags& f) {
     rows.push_back(a);
     records.push_back(std::move(rec));
   }
-  if (f.calibration == "held-out" || f.calibration == "held-out-lengths") {
-    const std::vector<CalibrationFactors> held_out =
-        LeaveOut(points, f.calibration == "held-out" ? HeldOut::kSweep : HeldOut::kLengths);
+  const std::map<std::string, std::pair<HeldOut, std::string_view>, std::less<>> held_out_readings = {
+      {"held-out", {HeldOut::kSweep, "held out: each row's configuration sweep left out"}},
+      {"held-out-workload", {HeldOut::kWorkload, "held out: each row's ISL/OSL pair left out"}},
+      {"held-out-length", {HeldOut::kLength, "held out: each row's ISL left out for TTFT, its OSL for TPOT"}}};
+  const auto reading = held_out_readings.find(f.calibration);
+  if (reading != held_out_readings.end()) {
+    const std::vector<CalibrationFactors> held_out = LeaveOut(points, reading->second.first);
     for (size_t i = 0; i < records.size(); ++i) {
       if (records[i].point < 0) continue;
       const CalibrationFactors& cf = held_out[records[i].point];
@@ -125,9 +133,8 @@ int RunAccuracy(const AccuracyFlags& f) {
     }
   }
   if (f.calibration != "none") {
-    const std::string_view how = f.calibration == "held-out"           ? "held out: each row's configuration sweep left out"
-                                 : f.calibration == "held-out-lengths" ? "held out: each row's ISL/OSL left out"
-                                                                       : "shipped table, in sample";
+    const std::string_view how =
+        reading != held_out_readings.end() ? reading->second.second : std::string_view("shipped table, in sample");
     std::cerr << fmt::format("calibration ({}): {} of {} measured predicted rows corrected\n", how, corrected,
                              points.size());
   }
@@ -183,11 +190,12 @@ CommandRegistrar AccuracyCommand() {
     app->add_option("--calibration", f->calibration,
                     "none (default: the model alone), held-out (each row corrected by its family's calibration "
                     "fitted on the family's other configurations: the calibration's held-out error), "
-                    "held-out-lengths (likewise without every row of the row's ISL/OSL: the error on a workload "
-                    "the family has not measured) or shipped (the table compiled in from "
+                    "held-out-workload (likewise without every row of the row's ISL/OSL pair), held-out-length "
+                    "(TTFT without every row of the row's ISL, TPOT without every row of its OSL: lengths the "
+                    "family has not measured) or shipped (the table compiled in from "
                     "data/calibration/silicon.csv; in sample on the rows it was fitted on)")
         ->capture_default_str()
-        ->check(CLI::IsMember({"none", "held-out", "held-out-lengths", "shipped"}));
+        ->check(CLI::IsMember({"none", "held-out", "held-out-workload", "held-out-length", "shipped"}));
     app->add_option("--write-calibration", f->write_calibration,
                     "Fit the calibration table on every predicted row (uncalibrated predictions) and write it here "
                     "(the source of data/calibration/silicon.csv)");

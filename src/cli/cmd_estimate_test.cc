@@ -570,10 +570,25 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
             std::string::npos)
       << said.out;
   // Here each sweep is one ISL: leaving the lengths out leaves out the same rows.
-  EXPECT_EQ(run("--calibration held-out-lengths"), held);
-  ExecResult said_lengths = Exec("accuracy --silicon " + dir + "/rows.csv --calibration held-out-lengths", true);
-  EXPECT_NE(said_lengths.out.find("calibration (held out: each row's ISL/OSL left out): 4 of 4"), std::string::npos)
-      << said_lengths.out;
+  EXPECT_EQ(run("--calibration held-out-workload"), held);
+  // Two layouts at each of two ISLs: without its sweep a row keeps three others (corrected), without
+  // its lengths two (too few: uncorrected).
+  std::ofstream layouts(dir + "/layouts.csv");
+  layouts << header << "\n";
+  for (int isl : {512, 1024}) {
+    for (int tp : {1, 2}) {
+      layouts << "l" << isl << "tp" << tp << ",silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg,"
+              << isl << ",256,,,8," << tp << ",1,1,1,1,,,,,,,,,,,,,,,20000,400\n";
+    }
+  }
+  layouts.close();
+  for (auto [mode, said] :
+       {std::pair{"held-out", "calibration (held out: each row's configuration sweep left out): 4 of 4"},
+        std::pair{"held-out-workload", "calibration (held out: each row's ISL/OSL pair left out): 0 of 4"}}) {
+    ExecResult r = Exec("accuracy --silicon " + dir + "/layouts.csv --calibration " + mode, true);
+    EXPECT_EQ(r.rc, 0) << r.out;
+    EXPECT_NE(r.out.find(said), std::string::npos) << mode << ": " << r.out;
+  }
   ASSERT_EQ(none.size(), 4u);
   ASSERT_EQ(held.size(), 4u);
   for (size_t i = 0; i < 4; ++i) {
@@ -610,7 +625,7 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   ExecResult refused =
       Exec("accuracy --silicon " + dir + "/rows.csv --calibration shipped --write-calibration " + dir + "/x.csv", true);
   EXPECT_EQ(refused.rc, 2) << refused.out;
-  EXPECT_NE(refused.out.find("expected --calibration none, held-out or held-out-lengths, found shipped"),
+  EXPECT_NE(refused.out.find("expected --calibration none or a held-out reading, found shipped"),
             std::string::npos)
       << refused.out;
   EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));

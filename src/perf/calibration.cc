@@ -92,9 +92,11 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
       *lo = std::min(*lo, v);
       *hi = std::max(*hi, v);
     }
+  }
+  for (const CalibrationPoint* p : pts) {
     x.push_back(std::log(p->concurrency));
-    ln_isl.push_back(std::log(p->isl));
-    ln_osl.push_back(std::log(p->osl));
+    ln_isl.push_back(std::log(p->isl / e.isl_min));  // lengths from the family's shortest (LogErrorLine)
+    ln_osl.push_back(std::log(p->osl / e.osl_min));
     ttft.push_back(std::log(p->pred_ttft_ms / p->meas_ttft_ms));
     tpot.push_back(std::log(p->pred_tpot_ms / p->meas_tpot_ms));
   }
@@ -103,10 +105,12 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
   // A family of kNoLengthTermMode fits its TTFT on the load only: one length for all its rows.
   e.ttft = FitLogError(x, key.mode == kNoLengthTermMode ? std::vector<double>(x.size(), 0.0) : ln_isl, ttft);
   e.tpot = FitLogError(x, ln_osl, tpot);
+  // Shrunk, then held within the coefficients Parse accepts (reached only by a family whose few
+  // lengths lie close together with errors far apart), so that what Fit writes reads back.
   for (LogErrorLine* fit : {&e.ttft, &e.tpot}) {
-    fit->intercept *= shrink;
-    fit->slope *= shrink;
-    fit->length_slope *= shrink;
+    for (double* coefficient : {&fit->intercept, &fit->slope, &fit->length_slope}) {
+      *coefficient = std::clamp(*coefficient * shrink, -kCalibrationMaxCoefficient, kCalibrationMaxCoefficient);
+    }
   }
   if (key.mode == kUncalibratedTpotMode) e.tpot = {};
   return e;
@@ -143,7 +147,8 @@ double LogWithin(double v, double lo, double hi) { return std::log(std::clamp(v 
 CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, double isl, double osl) {
   CalibrationFactors f;
   const double x = LogWithin(concurrency, e.concurrency_min, e.concurrency_max);
-  const double ln_isl = LogWithin(isl, e.isl_min, e.isl_max), ln_osl = LogWithin(osl, e.osl_min, e.osl_max);
+  const double ln_isl = LogWithin(isl, e.isl_min, e.isl_max) - std::log(e.isl_min);
+  const double ln_osl = LogWithin(osl, e.osl_min, e.osl_max) - std::log(e.osl_min);
   f.ttft = std::clamp(std::exp(-e.ttft.At(x, ln_isl)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
   f.tpot = std::clamp(std::exp(-e.tpot.At(x, ln_osl)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
   f.applied = true;
@@ -233,7 +238,7 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
           std::tuple{6, "osl", kCalibrationMaxTokens}}) {
       if (!(v[k] > 0) || v[k + 1] < v[k] || v[k + 1] > limit) {
         return Status::InvalidArgument(
-            fmt::format("calibration table row {}: expected 0 < {}_min <= {}_max <= {:g}, found {:g} and {:g}", row,
+            fmt::format("calibration table row {}: expected 0 < {}_min <= {}_max <= {}, found {} and {}", row,
                         what, what, limit, v[k], v[k + 1]));
       }
     }
@@ -282,8 +287,10 @@ std::string Calibration::ToCsv() const {
     std::vector<std::string> fields = {e.key.system, e.key.backend,         e.key.mode,
                                        e.key.model,  e.key.precision,       e.key.backend_version,
                                        std::to_string(e.rows), std::to_string(e.sweeps)};
+    // Shortest text that reads back as the same double: a rounded bound could fall outside the
+    // limits Parse checks, or below its minimum.
     for (double v : {e.concurrency_min, e.concurrency_max, e.isl_min, e.isl_max, e.osl_min, e.osl_max}) {
-      fields.push_back(fmt::format("{:g}", v));
+      fields.push_back(fmt::format("{}", v));
     }
     for (double v : {e.ttft.intercept, e.ttft.slope, e.ttft.length_slope, e.tpot.intercept, e.tpot.slope,
                      e.tpot.length_slope}) {
@@ -311,21 +318,42 @@ std::vector<CalibrationFactors> LeaveOut(const std::vector<CalibrationPoint>& po
   std::vector<CalibrationFactors> out(points.size());
   for (size_t i = 0; i < points.size(); ++i) {
     const CalibrationPoint& p = points[i];
-    auto held_out = [&](const CalibrationKey& k) -> std::optional<CalibrationEntry> {
-      auto it = families.find(k);
-      if (it == families.end()) return std::nullopt;
-      std::vector<const CalibrationPoint*> others;
-      for (const CalibrationPoint* q : it->second) {
-        const bool left_out = what == HeldOut::kSweep ? q->sweep == p.sweep : q->isl == p.isl && q->osl == p.osl;
-        if (!left_out) others.push_back(q);
+    std::vector<CalibrationKey> keys;  // its version's family first, then the pooled one
+    if (HasOwnVersion(p.key)) keys.push_back(p.key);
+    keys.push_back(Pooled(p.key));
+    // p's factors from the first of `keys` fitted without the points `left_out` names that keeps
+    // kCalibrationMinRows; not applied when none does.
+    auto factors_without = [&](auto left_out) -> CalibrationFactors {
+      for (const CalibrationKey& k : keys) {
+        auto it = families.find(k);
+        if (it == families.end()) continue;
+        std::vector<const CalibrationPoint*> others;
+        for (const CalibrationPoint* q : it->second) {
+          if (!left_out(*q)) others.push_back(q);
+        }
+        if (static_cast<int>(others.size()) >= kCalibrationMinRows) {
+          return FactorsOf(FitEntry(k, others), p.concurrency, p.isl, p.osl);
+        }
       }
-      if (static_cast<int>(others.size()) < kCalibrationMinRows) return std::nullopt;
-      return FitEntry(k, others);
+      return {};
     };
-    std::optional<CalibrationEntry> e;
-    if (HasOwnVersion(p.key)) e = held_out(p.key);
-    if (!e) e = held_out(Pooled(p.key));
-    if (e) out[i] = FactorsOf(*e, p.concurrency, p.isl, p.osl);
+    switch (what) {
+      case HeldOut::kSweep:
+        out[i] = factors_without([&](const CalibrationPoint& q) { return q.sweep == p.sweep; });
+        break;
+      case HeldOut::kWorkload:
+        out[i] = factors_without([&](const CalibrationPoint& q) { return q.isl == p.isl && q.osl == p.osl; });
+        break;
+      case HeldOut::kLength: {
+        // TTFT from a fit without the rows of p's ISL, TPOT from one without the rows of its OSL.
+        const CalibrationFactors by_isl = factors_without([&](const CalibrationPoint& q) { return q.isl == p.isl; });
+        const CalibrationFactors by_osl = factors_without([&](const CalibrationPoint& q) { return q.osl == p.osl; });
+        out[i] = by_isl.applied ? by_isl : by_osl;
+        out[i].ttft = by_isl.ttft;
+        out[i].tpot = by_osl.tpot;
+        break;
+      }
+    }
   }
   return out;
 }

@@ -67,12 +67,13 @@ struct CalibrationPoint {
   double meas_ttft_ms = 0, pred_ttft_ms = 0, meas_tpot_ms = 0, pred_tpot_ms = 0;
 };
 
-// ln(pred / meas) ≈ intercept + slope · ln(concurrency) + length_slope · ln(length), the length being
-// the ISL for TTFT and the OSL for TPOT.
+// ln(pred / meas) ≈ intercept + slope · ln(concurrency) + length_slope · ln(length / shortest), the
+// length being the ISL for TTFT and the OSL for TPOT, the shortest the family's (isl_min, osl_min):
+// the intercept is the log error at one request in flight and the family's shortest length.
 struct LogErrorLine {
   double intercept = 0, slope = 0, length_slope = 0;
-  double At(double ln_concurrency, double ln_length) const {
-    return intercept + slope * ln_concurrency + length_slope * ln_length;
+  double At(double ln_concurrency, double ln_length_over_shortest) const {
+    return intercept + slope * ln_concurrency + length_slope * ln_length_over_shortest;
   }
 };
 
@@ -97,11 +98,13 @@ class Calibration {
  public:
   // Fits every family (and its pooled "*" entry) with at least kCalibrationMinRows points. Points
   // with a non-positive or non-finite value are skipped, and so are repeats: a point with the sweep,
-  // load and measurements of one already in its family (one run recorded twice).
+  // load and measurements of one already in its family (one run recorded twice). Coefficients are
+  // held within ±kCalibrationMaxCoefficient, so that Parse(ToCsv()) reads back what Fit gives.
   static Calibration Fit(const std::vector<CalibrationPoint>& points);
   // The CSV written by ToCsv. InvalidArgument naming the row (after the header) and column of a
-  // malformed field: a missing key field, an unknown mode, counts that are not whole numbers, loads
-  // or coefficients beyond the limits above, a family listed twice.
+  // malformed field: a missing key field, an unknown mode, counts that are not whole numbers, load
+  // or length ranges that are empty or beyond the limits above, coefficients beyond them, a family
+  // listed twice.
   static Result<Calibration> Parse(std::string_view csv_text);
   // The table compiled in from data/calibration/silicon.csv (empty when the file is absent).
   static const Calibration& Shipped();
@@ -119,14 +122,17 @@ class Calibration {
 
 // What a held-out fit leaves out of a point's family.
 enum class HeldOut {
-  kSweep,    // the point's configuration sweep: same mode, lengths, layout, speculative decoding
-  kLengths,  // every row of the point's ISL and OSL, whatever its layout
+  kSweep,     // the point's configuration sweep: same mode, lengths, layout, speculative decoding
+  kWorkload,  // every row of the point's ISL and OSL pair, whatever its layout
+  kLength,    // TTFT: every row of the point's ISL; TPOT: every row of its OSL (two fits)
 };
 
 // Held-out factors for every point: its family fitted without the rows `what` names, its pooled
 // entry likewise, then looked up at the point's concurrency and lengths. kSweep gives the error of
 // predicting a layout or workload the table has not seen in a family it has (`accuracy
-// --calibration held-out`); kLengths that of a workload it has not seen (`held-out-lengths`).
+// --calibration held-out`); kWorkload that of an ISL/OSL pair it has not seen, whose ISL or OSL it
+// may have seen with another partner (`held-out-workload`); kLength that of an ISL (for TTFT) or
+// an OSL (for TPOT) it has not seen at all (`held-out-length`).
 std::vector<CalibrationFactors> LeaveOut(const std::vector<CalibrationPoint>& points, HeldOut what);
 
 }  // namespace dyprof

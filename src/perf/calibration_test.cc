@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "catalog/embedded.h"
+
 namespace dyprof {
 namespace {
 
@@ -86,10 +88,11 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   ASSERT_EQ(cal.entries().size(), 2u);
   const CalibrationEntry& e = cal.entries()[1];
   const double shrink = 6.0 / 9.0;
-  EXPECT_NEAR(e.ttft.intercept, 0.1 * shrink, 1e-12);
+  // Intercepts: the error at one request in flight and the family's shortest lengths.
+  EXPECT_NEAR(e.ttft.intercept, ttft_err(1, 1024) * shrink, 1e-12);
   EXPECT_NEAR(e.ttft.slope, -0.1 * shrink, 1e-12);
   EXPECT_NEAR(e.ttft.length_slope, 0.3 * shrink, 1e-12);
-  EXPECT_NEAR(e.tpot.intercept, 0.2 * shrink, 1e-12);
+  EXPECT_NEAR(e.tpot.intercept, tpot_err(128) * shrink, 1e-12);
   EXPECT_NEAR(e.tpot.slope, 0, 1e-12);
   EXPECT_NEAR(e.tpot.length_slope, -0.05 * shrink, 1e-12);
   EXPECT_DOUBLE_EQ(e.isl_min, 1024);
@@ -110,6 +113,21 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_NEAR(back->Lookup(Key(), 8, 2048, 512).ttft, f.ttft, 1e-4);
   EXPECT_NEAR(back->Lookup(Key(), 8, 2048, 512).tpot, f.tpot, 1e-4);
+}
+
+TEST(CalibrationTest, FittedCoefficientsStayWithinWhatATableMayHold) {
+  // Two lengths one token apart whose errors differ by a factor of 20: the length slope would be
+  // about 3 / ln(1025 / 1024) = 3,000; the fit holds it at the limit, and the table reads back.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0}) {
+    pts.push_back(Point(Key(), "a", c, 0, 0, 1024, 1024));
+    pts.push_back(Point(Key(), "b", c, std::log(20.0), 0, 1025, 1024));
+  }
+  const Calibration cal = Calibration::Fit(pts);
+  EXPECT_DOUBLE_EQ(cal.entries()[1].ttft.length_slope, kCalibrationMaxCoefficient);
+  auto back = Calibration::Parse(cal.ToCsv());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->entries().size(), cal.entries().size());
 }
 
 TEST(CalibrationTest, DisaggregatedFamiliesKeepTheirTpotAndFitTtftOnTheLoadOnly) {
@@ -207,14 +225,35 @@ TEST(CalibrationTest, LeavingTheLengthsOutLeavesOutEveryLayoutOfThem) {
     pts.push_back(Point(Key(), "tp8-long", c, 0, 0, 8192, 1024));
   }
   const std::vector<CalibrationFactors> sweep_out = LeaveOut(pts, HeldOut::kSweep);
-  const std::vector<CalibrationFactors> lengths_out = LeaveOut(pts, HeldOut::kLengths);
+  const std::vector<CalibrationFactors> lengths_out = LeaveOut(pts, HeldOut::kWorkload);
   // A tp4 row without its sweep still has tp8's rows at its lengths: the length line reads ln 2
   // at 1024 tokens (shrunk by 6 / 9). Without its lengths only the exact long rows are left.
   ASSERT_TRUE(sweep_out[0].applied && lengths_out[0].applied);
   EXPECT_NEAR(sweep_out[0].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
   EXPECT_NEAR(lengths_out[0].ttft, 1.0, 1e-12);
-  // The long rows have no other row of their lengths: both readings fit them on the six short rows.
-  EXPECT_NEAR(sweep_out[2].ttft, lengths_out[2].ttft, 1e-12);
+  // A long row is fitted on the six short rows alone: one length, ln 2 throughout, read at 1024.
+  EXPECT_NEAR(lengths_out[2].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
+}
+
+TEST(CalibrationTest, LeavingEachLengthOutFitsTtftWithoutItsIslAndTpotWithoutItsOsl) {
+  // Three workloads: 1024/1024 (TTFT and TPOT 2x too slow), 1024/8192 (TTFT 2x, TPOT exact),
+  // 8192/1024 (TTFT exact, TPOT 2x). Each metric's error follows its own length only.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0}) {
+    pts.push_back(Point(Key(), "short", c, std::log(2.0), std::log(2.0), 1024, 1024));
+    pts.push_back(Point(Key(), "long-out", c, std::log(2.0), 0, 1024, 8192));
+    pts.push_back(Point(Key(), "long-in", c, 0, std::log(2.0), 8192, 1024));
+  }
+  const std::vector<CalibrationFactors> workload_out = LeaveOut(pts, HeldOut::kWorkload);
+  const std::vector<CalibrationFactors> length_out = LeaveOut(pts, HeldOut::kLength);
+  // A 1024/1024 row without its pair still sees ISL 1024 (in 1024/8192) and OSL 1024 (in
+  // 8192/1024): both length lines read ln 2 there. Without its ISL, TTFT is fitted on 8192/1024
+  // alone (exact); without its OSL, TPOT on 1024/8192 alone (exact): no correction.
+  ASSERT_TRUE(workload_out[0].applied && length_out[0].applied);
+  EXPECT_NEAR(workload_out[0].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
+  EXPECT_NEAR(workload_out[0].tpot, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
+  EXPECT_NEAR(length_out[0].ttft, 1.0, 1e-12);
+  EXPECT_NEAR(length_out[0].tpot, 1.0, 1e-12);
 }
 
 TEST(CalibrationTest, LeavingTheSweepOutKeepsItOutOfThePooledFitToo) {
@@ -240,14 +279,19 @@ TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
   const CalibrationEntry& e = cal.entries()[1];
   EXPECT_EQ(e.rows, 3);
   EXPECT_NEAR(e.ttft.intercept, 0.3 * 3.0 / 6.0, 1e-12);
-  // An extreme (but parseable) table still gives factors within [1/20, 20].
+  // An extreme (but parseable) table still gives factors within [1/20, 20], by load and by length.
   auto extreme = Calibration::Parse(Calibration().ToCsv() +  // an empty table's CSV: the header
-                                    TableRow("b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*", "3,1,4,1000000",
-                                             "-10,-10,0,10,10,0"));
+                                    "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*,3,1,4,1000000,1,16777216,1,"
+                                    "16777216,-10,-10,0,10,10,0\n"
+                                    "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,1,3,1,4,1000000,1,16777216,1,"
+                                    "16777216,0,0,-10,0,0,10\n");
   ASSERT_TRUE(extreme.ok()) << extreme.status().message();
   CalibrationFactors f = extreme->Lookup(Key(""), 1000000, 1024, 1024);
   EXPECT_DOUBLE_EQ(f.ttft, kCalibrationMaxFactor);
   EXPECT_DOUBLE_EQ(f.tpot, 1 / kCalibrationMaxFactor);
+  CalibrationFactors by_length = extreme->Lookup(Key("1"), 4, 16777216, 16777216);
+  EXPECT_DOUBLE_EQ(by_length.ttft, kCalibrationMaxFactor);
+  EXPECT_DOUBLE_EQ(by_length.tpot, 1 / kCalibrationMaxFactor);
 }
 
 TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
@@ -296,7 +340,13 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
   expect_refused(TableRow("h200_sxm,vllm,mixed,m,fp8,*", "3,1,4,8"),
                  "row 1, column mode: expected static, agg or disagg, found 'mixed'");
   expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,512,1024,1024,0,0,0,0,0,0\n",
-                 "row 1: expected 0 < isl_min <= isl_max <= 1.67772e+07, found 1024 and 512");
+                 "row 1: expected 0 < isl_min <= isl_max <= 16777216, found 1024 and 512");
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,16777217,1024,1024,0,0,0,0,0,0\n",
+                 "row 1: expected 0 < isl_min <= isl_max <= 16777216, found 1024 and 16777217");
+  expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,11,0,0,0"),
+                 "row 1, column ttft_isl_slope: expected a log error within ±10, found 11");
+  expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,-11"),
+                 "row 1, column tpot_osl_slope: expected a log error within ±10, found -11");
   expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,1024,0,1024,0,0,0,0,0,0\n",
                  "row 1: expected 0 < osl_min <= osl_max");
   expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 20 fields, found 9");
@@ -305,6 +355,8 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
 TEST(CalibrationTest, ShippedTableParsesAndEveryEntryHasItsRows) {
   const Calibration& shipped = Calibration::Shipped();
   ASSERT_FALSE(shipped.entries().empty()) << "data/calibration/silicon.csv missing or malformed";
+  // The file is what accuracy --write-calibration writes, byte for byte (no hand edits).
+  EXPECT_EQ(shipped.ToCsv(), EmbeddedFiles().at("calibration/silicon.csv"));
   for (const CalibrationEntry& e : shipped.entries()) {
     EXPECT_GE(e.rows, kCalibrationMinRows) << e.key.ToString();
     EXPECT_GE(e.sweeps, 1) << e.key.ToString();
