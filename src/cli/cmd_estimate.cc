@@ -398,7 +398,9 @@ int RunSingle(const EstimateFlags& f) {
                             {"ttft_factor", calibration.ttft},
                             {"tpot_factor", calibration.tpot},
                             {"uncalibrated_ttft_ms", uncalibrated.ttft_ms},
-                            {"uncalibrated_tpot_ms", uncalibrated.tpot_ms}};
+                            {"uncalibrated_tpot_ms", uncalibrated.tpot_ms},
+                            {"read_at_edge", calibration.read_at_edge.empty() ? Json(nullptr)
+                                                                              : Json(calibration.read_at_edge)}};
   } else {
     j["calibration"] = nullptr;
   }
@@ -456,9 +458,15 @@ int RunSingle(const EstimateFlags& f) {
   }
   out += "\n";
   if (calibration.applied) {
-    out += fmt::format("calibration  {} ({} measured rows): TTFT x{:.3f} (model {:.2f} ms), TPOT x{:.3f} (model {:.3f} ms)\n",
+    out += fmt::format("calibration  {} ({} measured rows): TTFT x{:.3f} (model {:.2f} ms), TPOT x{:.3f} (model {:.3f} ms)",
                        calibration.family, calibration.rows, calibration.ttft, uncalibrated.ttft_ms, calibration.tpot,
                        uncalibrated.tpot_ms);
+    // Beyond the family's measurements the factors are the edge's; held out, a TTFT factor carried
+    // to an ISL the family had not measured did no better than none (docs/accuracy.md, tenth pass).
+    if (!calibration.read_at_edge.empty()) {
+      out += fmt::format("; beyond the family's measurements, read at their edge: {}", calibration.read_at_edge);
+    }
+    out += "\n";
   } else if (f.calibration == "shipped") {
     const std::string why = NoCalibrationReason(f);
     out += fmt::format("calibration  none ({})\n",

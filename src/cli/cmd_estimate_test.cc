@@ -611,6 +611,21 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   EXPECT_NE(own.out.find("calibration  h200_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@0.19.0 (4 measured rows): TTFT x"),
             std::string::npos)
       << own.out;
+  EXPECT_EQ(own.out.find("beyond the family's measurements"), std::string::npos) << own.out;
+  // Beyond the measured loads and lengths the factors are the edge's, and the line says so.
+  const std::string qwen_beyond = "estimate --model Qwen/Qwen3-32B --system h200_sxm --backend vllm --tp 2 --isl 8192 "
+                                  "--osl 256 --concurrency 64 --backend-version 0.19.0 --calibration-table " +
+                                  dir + "/cal.csv";
+  ExecResult beyond = Exec(qwen_beyond);
+  ASSERT_EQ(beyond.rc, 0) << beyond.out;
+  EXPECT_NE(beyond.out.find("; beyond the family's measurements, read at their edge: concurrency 64 at 8, ISL 8192 "
+                            "at 4096\n"),
+            std::string::npos)
+      << beyond.out;
+  ExecResult beyond_json = Exec(qwen_beyond + " --format json");
+  ASSERT_EQ(beyond_json.rc, 0) << beyond_json.out;
+  EXPECT_NE(beyond_json.out.find("\"read_at_edge\": \"concurrency 64 at 8, ISL 8192 at 4096\""), std::string::npos)
+      << beyond_json.out;
   ExecResult missing = Exec(qwen + dir + "/absent.csv", true);
   EXPECT_EQ(missing.rc, 1) << missing.out;
   EXPECT_NE(missing.out.find(dir + "/absent.csv"), std::string::npos) << missing.out;

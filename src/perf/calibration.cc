@@ -154,6 +154,14 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
   f.applied = true;
   f.family = e.key.ToString();
   f.rows = e.rows;
+  for (auto [name, v, lo, hi] : {std::tuple{"concurrency", concurrency, e.concurrency_min, e.concurrency_max},
+                                 std::tuple{"ISL", isl, e.isl_min, e.isl_max},
+                                 std::tuple{"OSL", osl, e.osl_min, e.osl_max}}) {
+    if (v > 0 && (v < lo || v > hi)) {
+      if (!f.read_at_edge.empty()) f.read_at_edge += ", ";
+      f.read_at_edge += fmt::format("{} {} at {}", name, v, v < lo ? lo : hi);
+    }
+  }
   return f;
 }
 

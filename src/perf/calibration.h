@@ -92,6 +92,9 @@ struct CalibrationFactors {
   bool applied = false;  // false: no entry for the family (factors 1)
   std::string family;    // the entry's key (CalibrationKey::ToString), "" when not applied
   int rows = 0;          // rows behind the entry
+  // The request's values beyond the entry's measured ranges, read at the edge: "" when none, else
+  // e.g. "ISL 16384 at 7373, concurrency 1024 at 512" (whole values, as the table measured them).
+  std::string read_at_edge;
 };
 
 class Calibration {

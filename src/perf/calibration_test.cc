@@ -107,6 +107,11 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 100000, 16).ttft, cal.Lookup(Key(), 8, 8192, 128).ttft);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 100000, 16).tpot, cal.Lookup(Key(), 8, 8192, 128).tpot);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 0, 0).ttft, cal.Lookup(Key(), 8, 1024, 128).ttft);
+  // The lookup says what it read at an edge (a value it was not given is not named).
+  EXPECT_EQ(f.read_at_edge, "");
+  EXPECT_EQ(cal.Lookup(Key(), 4096, 100000, 16).read_at_edge,
+            "concurrency 4096 at 64, ISL 100000 at 8192, OSL 16 at 128");
+  EXPECT_EQ(cal.Lookup(Key(), 1, 0, 512).read_at_edge, "concurrency 1 at 4");
 
   // The table keeps the lengths: a round trip reads the same factors (to its five decimals).
   auto back = Calibration::Parse(cal.ToCsv());
