@@ -400,7 +400,10 @@ int RunSingle(const EstimateFlags& f) {
                             {"uncalibrated_ttft_ms", uncalibrated.ttft_ms},
                             {"uncalibrated_tpot_ms", uncalibrated.tpot_ms},
                             {"read_at_edge", calibration.read_at_edge.empty() ? Json(nullptr)
-                                                                              : Json(calibration.read_at_edge)}};
+                                                                              : Json(calibration.read_at_edge)},
+                            {"unmeasured_lengths", calibration.unmeasured_lengths.empty()
+                                                       ? Json(nullptr)
+                                                       : Json(calibration.unmeasured_lengths)}};
   } else {
     j["calibration"] = nullptr;
   }
@@ -465,6 +468,9 @@ int RunSingle(const EstimateFlags& f) {
     // to an ISL the family had not measured did no better than none (docs/accuracy.md, tenth pass).
     if (!calibration.read_at_edge.empty()) {
       out += fmt::format("; beyond the family's measurements, read at their edge: {}", calibration.read_at_edge);
+    }
+    if (!calibration.unmeasured_lengths.empty()) {
+      out += fmt::format("; lengths the family has not measured: {}", calibration.unmeasured_lengths);
     }
     out += "\n";
   } else if (f.calibration == "shipped") {

@@ -612,6 +612,7 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
             std::string::npos)
       << own.out;
   EXPECT_EQ(own.out.find("beyond the family's measurements"), std::string::npos) << own.out;
+  EXPECT_EQ(own.out.find("not measured"), std::string::npos) << own.out;
   // Beyond the measured loads and lengths the factors are the edge's, and the line says so.
   const std::string qwen_beyond = "estimate --model Qwen/Qwen3-32B --system h200_sxm --backend vllm --tp 2 --isl 8192 "
                                   "--osl 256 --concurrency 64 --backend-version 0.19.0 --calibration-table " +
@@ -619,7 +620,8 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   ExecResult beyond = Exec(qwen_beyond);
   ASSERT_EQ(beyond.rc, 0) << beyond.out;
   EXPECT_NE(beyond.out.find("; beyond the family's measurements, read at their edge: concurrency 64 at 8, ISL 8192 "
-                            "at 4096\n"),
+                            "at 4096; lengths the family has not measured: ISL 8192 (measured 512, 1024, 2048, "
+                            "4096)\n"),
             std::string::npos)
       << beyond.out;
   ExecResult beyond_json = Exec(qwen_beyond + " --format json");

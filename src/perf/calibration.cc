@@ -1,6 +1,7 @@
 #include "perf/calibration.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <charconv>
@@ -21,10 +22,11 @@ constexpr const char* kColumns[] = {"system",          "backend",         "mode"
                                     "precision",       "backend_version", "rows",           "sweeps",
                                     "concurrency_min", "concurrency_max", "isl_min",        "isl_max",
                                     "osl_min",         "osl_max",         "ttft_intercept", "ttft_slope",
-                                    "ttft_isl_slope",  "tpot_intercept",  "tpot_slope",     "tpot_osl_slope"};
-constexpr int kKeyColumns = 6, kNumberColumns = 14;
-static_assert(std::size(kColumns) == kKeyColumns + kNumberColumns,
-              "six key columns, then fourteen numbers (Parse reads them in order)");
+                                    "ttft_isl_slope",  "tpot_intercept",  "tpot_slope",     "tpot_osl_slope",
+                                    "isls",            "osls"};
+constexpr int kKeyColumns = 6, kNumberColumns = 14, kListColumns = 2;
+static_assert(std::size(kColumns) == kKeyColumns + kNumberColumns + kListColumns,
+              "six key columns, fourteen numbers, then two lists (Parse reads them in order)");
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -92,7 +94,10 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
       *hi = std::max(*hi, v);
     }
   }
+  std::set<double> isls, osls;
   for (const CalibrationPoint* p : pts) {
+    isls.insert(p->isl);
+    osls.insert(p->osl);
     x.push_back(std::log(p->concurrency));
     ln_isl.push_back(std::log(p->isl / e.isl_min));  // lengths from the family's shortest (LogErrorLine)
     ln_osl.push_back(std::log(p->osl / e.osl_min));
@@ -100,6 +105,8 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
     tpot.push_back(std::log(p->pred_tpot_ms / p->meas_tpot_ms));
   }
   e.sweeps = static_cast<int>(sweeps.size());
+  e.isls.assign(isls.begin(), isls.end());
+  e.osls.assign(osls.begin(), osls.end());
   const double shrink = e.rows / (e.rows + kCalibrationShrinkRows);
   // A family of kNoLengthTermMode fits its TTFT on the load only: one length for all its rows.
   e.ttft = FitLogError(x, key.mode == kNoLengthTermMode ? std::vector<double>(x.size(), 0.0) : ln_isl, ttft);
@@ -161,6 +168,15 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
       f.read_at_edge += fmt::format("{} {} at {}", name, v, v < lo ? lo : hi);
     }
   }
+  for (auto [name, v, measured] : {std::tuple{"ISL", isl, &e.isls}, std::tuple{"OSL", osl, &e.osls}}) {
+    const bool near = std::any_of(measured->begin(), measured->end(), [v = v](double m) {
+      return std::abs(v - m) <= kCalibrationLengthTolerance * m;
+    });
+    if (v > 0 && !near) {
+      if (!f.unmeasured_lengths.empty()) f.unmeasured_lengths += ", ";
+      f.unmeasured_lengths += fmt::format("{} {} (measured {})", name, v, fmt::join(*measured, ", "));
+    }
+  }
   return f;
 }
 
@@ -172,6 +188,28 @@ Result<double> ParseNumber(std::string_view text, size_t row, std::string_view c
         fmt::format("calibration table row {}, column {}: expected a number, found '{}'", row, column, text));
   }
   return v;
+}
+
+// A ';'-separated list of measured lengths: ascending, distinct, from `lo` to `hi` (the column's
+// range), at most `rows` of them.
+Result<std::vector<double>> ParseLengths(std::string_view text, size_t row, std::string_view column, double lo,
+                                         double hi, int rows) {
+  std::vector<double> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(';', start), text.size());
+    DYPROF_ASSIGN_OR_RETURN(double v, ParseNumber(text.substr(start, end - start), row, column));
+    out.push_back(v);
+    start = end + 1;
+  }
+  const bool ascending = std::adjacent_find(out.begin(), out.end(), std::greater_equal<>()) == out.end();
+  if (!ascending || out.front() != lo || out.back() != hi || static_cast<double>(out.size()) > rows) {
+    return Status::InvalidArgument(fmt::format(
+        "calibration table row {}, column {}: expected at most {} ascending lengths from {} to {} separated by ';', "
+        "found '{}'",
+        row, column, rows, lo, hi, text));
+  }
+  return out;
 }
 
 }  // namespace
@@ -266,6 +304,11 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
     e.osl_max = v[7];
     e.ttft = {v[8], v[9], v[10]};
     e.tpot = {v[11], v[12], v[13]};
+    const char* const* lists = numeric + kNumberColumns;  // isls, osls
+    for (auto [k, dst, lo, hi] :
+         {std::tuple{0, &e.isls, e.isl_min, e.isl_max}, std::tuple{1, &e.osls, e.osl_min, e.osl_max}}) {
+      DYPROF_ASSIGN_OR_RETURN(*dst, ParseLengths(t.Get(i, lists[k]), row, lists[k], lo, hi, e.rows));
+    }
     c.entries_.push_back(std::move(e));
   }
   std::sort(c.entries_.begin(), c.entries_.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
@@ -303,6 +346,8 @@ std::string Calibration::ToCsv() const {
                      e.tpot.length_slope}) {
       fields.push_back(fmt::format("{:.5f}", v));
     }
+    fields.push_back(fmt::format("{}", fmt::join(e.isls, ";")));
+    fields.push_back(fmt::format("{}", fmt::join(e.osls, ";")));
     out += CsvLine(fields);
   }
   return out;

@@ -30,6 +30,10 @@ inline constexpr std::string_view kAnyBackendVersion = "*";
 inline constexpr double kCalibrationMaxRows = 1e9;
 inline constexpr double kCalibrationMaxConcurrency = 1 << 20;
 inline constexpr double kCalibrationMaxTokens = 1 << 24;  // isl, osl
+// A request's length counts as measured in a family when within this fraction of one the family
+// measured: a benchmark's nominal length is 11 % above the mean its 0.8 range ratio draws, the
+// mean being what the table records.
+inline constexpr double kCalibrationLengthTolerance = 0.15;
 inline constexpr double kCalibrationMaxCoefficient = 10;  // |intercept|, |slope| of a log-error line
 inline constexpr double kCalibrationMaxFactor = 20;       // factors are clamped to [1/20, 20]
 // Families of this mode keep their TPOT uncorrected (a zero line): the disaggregated rows' TPOT
@@ -83,6 +87,7 @@ struct CalibrationEntry {
   int sweeps = 0;   // distinct configuration sweeps among them
   double concurrency_min = 0, concurrency_max = 0;
   double isl_min = 0, isl_max = 0, osl_min = 0, osl_max = 0;  // tokens
+  std::vector<double> isls, osls;  // the distinct lengths measured, ascending (tokens)
   LogErrorLine ttft, tpot;  // already shrunk; ttft's length is the ISL, tpot's the OSL
 };
 
@@ -95,6 +100,10 @@ struct CalibrationFactors {
   // The request's values beyond the entry's measured ranges, read at the edge: "" when none, else
   // e.g. "ISL 16384 at 7373, concurrency 1024 at 512" (whole values, as the table measured them).
   std::string read_at_edge;
+  // The request's ISL and OSL not within kCalibrationLengthTolerance of a length the family
+  // measured: "" when both are, else e.g. "ISL 4096 (measured 922, 7373)". Held out, a TTFT factor
+  // at an ISL its family had not measured did no better than none (docs/accuracy.md, tenth pass).
+  std::string unmeasured_lengths;
 };
 
 class Calibration {

@@ -23,9 +23,9 @@ CalibrationPoint Point(const CalibrationKey& key, std::string sweep, double conc
 }
 
 // One table row: the key fields, "rows,sweeps,concurrency_min,concurrency_max", the lengths
-// 1024..1024 (ISL and OSL), then the six log-error coefficients.
+// 1024..1024 (ISL and OSL), the six log-error coefficients, then the measured lengths (1024).
 std::string TableRow(std::string_view key, std::string_view counts, std::string_view coefficients = "0,0,0,0,0,0") {
-  return fmt::format("{},{},1024,1024,1024,1024,{}\n", key, counts, coefficients);
+  return fmt::format("{},{},1024,1024,1024,1024,{},1024,1024\n", key, counts, coefficients);
 }
 constexpr std::string_view kVllmKey = "h200_sxm,vllm,agg,m,fp8,*";
 
@@ -112,6 +112,13 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_EQ(cal.Lookup(Key(), 4096, 100000, 16).read_at_edge,
             "concurrency 4096 at 64, ISL 100000 at 8192, OSL 16 at 128");
   EXPECT_EQ(cal.Lookup(Key(), 1, 0, 512).read_at_edge, "concurrency 1 at 4");
+  // ... and which lengths the family has not measured, within 15 % (it measured ISL 1024 and
+  // 8192, OSL 128 and 1024).
+  EXPECT_EQ(e.isls, (std::vector<double>{1024, 8192}));
+  EXPECT_EQ(cal.Lookup(Key(), 8, 900, 1100).unmeasured_lengths, "");
+  EXPECT_EQ(cal.Lookup(Key(), 8, 2048, 512).unmeasured_lengths,
+            "ISL 2048 (measured 1024, 8192), OSL 512 (measured 128, 1024)");
+  EXPECT_EQ(cal.Lookup(Key(), 8, 0, 128).unmeasured_lengths, "");
 
   // The table keeps the lengths: a round trip reads the same factors (to its five decimals).
   auto back = Calibration::Parse(cal.ToCsv());
@@ -287,9 +294,9 @@ TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
   // An extreme (but parseable) table still gives factors within [1/20, 20], by load and by length.
   auto extreme = Calibration::Parse(Calibration().ToCsv() +  // an empty table's CSV: the header
                                     "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*,3,1,4,1000000,1,16777216,1,"
-                                    "16777216,-10,-10,0,10,10,0\n"
+                                    "16777216,-10,-10,0,10,10,0,1;16777216,1;16777216\n"
                                     "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,1,3,1,4,1000000,1,16777216,1,"
-                                    "16777216,0,0,-10,0,0,10\n");
+                                    "16777216,0,0,-10,0,0,10,1;16777216,1;16777216\n");
   ASSERT_TRUE(extreme.ok()) << extreme.status().message();
   CalibrationFactors f = extreme->Lookup(Key(""), 1000000, 1024, 1024);
   EXPECT_DOUBLE_EQ(f.ttft, kCalibrationMaxFactor);
@@ -344,17 +351,26 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
                  "row 1, column backend_version: expected a value, found none");
   expect_refused(TableRow("h200_sxm,vllm,mixed,m,fp8,*", "3,1,4,8"),
                  "row 1, column mode: expected static, agg or disagg, found 'mixed'");
-  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,512,1024,1024,0,0,0,0,0,0\n",
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,512,1024,1024,0,0,0,0,0,0,1024,1024\n",
                  "row 1: expected 0 < isl_min <= isl_max <= 16777216, found 1024 and 512");
-  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,16777217,1024,1024,0,0,0,0,0,0\n",
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,16777217,1024,1024,0,0,0,0,0,0,1024,1024\n",
                  "row 1: expected 0 < isl_min <= isl_max <= 16777216, found 1024 and 16777217");
   expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,11,0,0,0"),
                  "row 1, column ttft_isl_slope: expected a log error within ±10, found 11");
   expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,-11"),
                  "row 1, column tpot_osl_slope: expected a log error within ±10, found -11");
-  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,1024,0,1024,0,0,0,0,0,0\n",
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,1024,0,1024,0,0,0,0,0,0,1024,1024\n",
                  "row 1: expected 0 < osl_min <= osl_max");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 20 fields, found 9");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 22 fields, found 9");
+  // The measured lengths: ascending, from the column's minimum to its maximum, at most one per row.
+  const std::string lengths_row = std::string(kVllmKey) + ",3,1,4,8,922,7373,1024,1024,0,0,0,0,0,0,";
+  EXPECT_TRUE(Calibration::Parse(header + lengths_row + "922;7373,1024\n").ok());
+  for (const char* isls : {"7373;922", "922;922;7373", "922", "922;1024;2048;7373", "922;;7373", "922;x"}) {
+    expect_refused(lengths_row + "\"" + isls + "\",1024\n", "row 1, column isls: expected");
+  }
+  expect_refused(lengths_row + "922;7373,512\n",
+                 "row 1, column osls: expected at most 3 ascending lengths from 1024 to 1024 separated by ';', "
+                 "found '512'");
 }
 
 TEST(CalibrationTest, ShippedTableParsesAndEveryEntryHasItsRows) {
