@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "cli/cli.h"
 #include "common/file_system.h"
@@ -30,6 +31,15 @@ struct AccuracyFlags {
   double spread = -1;
   SpeculativeFlags speculative;
 };
+
+// --calibration's held-out readings: what each leaves out, and how the stderr line names it.
+const std::map<std::string, std::pair<HeldOut, std::string_view>, std::less<>>& HeldOutReadings() {
+  static const std::map<std::string, std::pair<HeldOut, std::string_view>, std::less<>> readings = {
+      {"held-out", {HeldOut::kSweep, "held out: each row's configuration sweep left out"}},
+      {"held-out-workload", {HeldOut::kWorkload, "held out: each row's ISL/OSL pair left out"}},
+      {"held-out-length", {HeldOut::kLength, "held out: each row's ISL left out for TTFT, its OSL for TPOT"}}};
+  return readings;
+}
 
 int RunAccuracy(const AccuracyFlags& f) {
   if ((f.calibration == "shipped" || !f.write_calibration.empty()) &&
@@ -117,10 +127,7 @@ int RunAccuracy(const AccuracyFlags& f) {
     rows.push_back(a);
     records.push_back(std::move(rec));
   }
-  const std::map<std::string, std::pair<HeldOut, std::string_view>, std::less<>> held_out_readings = {
-      {"held-out", {HeldOut::kSweep, "held out: each row's configuration sweep left out"}},
-      {"held-out-workload", {HeldOut::kWorkload, "held out: each row's ISL/OSL pair left out"}},
-      {"held-out-length", {HeldOut::kLength, "held out: each row's ISL left out for TTFT, its OSL for TPOT"}}};
+  const auto& held_out_readings = HeldOutReadings();
   const auto reading = held_out_readings.find(f.calibration);
   if (reading != held_out_readings.end()) {
     const std::vector<CalibrationFactors> held_out = LeaveOut(points, reading->second.first);
@@ -195,7 +202,11 @@ CommandRegistrar AccuracyCommand() {
                     "family has not measured) or shipped (the table compiled in from "
                     "data/calibration/silicon.csv; in sample on the rows it was fitted on)")
         ->capture_default_str()
-        ->check(CLI::IsMember({"none", "held-out", "held-out-workload", "held-out-length", "shipped"}));
+        ->check(CLI::IsMember([] {
+          std::vector<std::string> names = {"none", "shipped"};
+          for (const auto& [name, reading] : HeldOutReadings()) names.push_back(name);
+          return names;
+        }()));
     app->add_option("--write-calibration", f->write_calibration,
                     "Fit the calibration table on every predicted row (uncalibrated predictions) and write it here "
                     "(the source of data/calibration/silicon.csv)");

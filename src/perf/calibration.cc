@@ -81,32 +81,30 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
   e.key = key;
   e.rows = static_cast<int>(pts.size());
   std::set<std::string> sweeps;
-  std::vector<double> x, ln_isl, ln_osl, ttft, tpot;
-  const CalibrationPoint& first = *pts.front();
-  e.concurrency_min = e.concurrency_max = first.concurrency;
-  e.isl_min = e.isl_max = first.isl;
-  e.osl_min = e.osl_max = first.osl;
+  std::set<double> concurrencies, isls, osls;
   for (const CalibrationPoint* p : pts) {
     sweeps.insert(p->sweep);
-    for (auto [lo, hi, v] : {std::tuple{&e.concurrency_min, &e.concurrency_max, p->concurrency},
-                             std::tuple{&e.isl_min, &e.isl_max, p->isl}, std::tuple{&e.osl_min, &e.osl_max, p->osl}}) {
-      *lo = std::min(*lo, v);
-      *hi = std::max(*hi, v);
-    }
-  }
-  std::set<double> isls, osls;
-  for (const CalibrationPoint* p : pts) {
+    concurrencies.insert(p->concurrency);
     isls.insert(p->isl);
     osls.insert(p->osl);
+  }
+  e.sweeps = static_cast<int>(sweeps.size());
+  e.concurrency_min = *concurrencies.begin();
+  e.concurrency_max = *concurrencies.rbegin();
+  e.isls.assign(isls.begin(), isls.end());
+  e.osls.assign(osls.begin(), osls.end());
+  e.isl_min = e.isls.front();
+  e.isl_max = e.isls.back();
+  e.osl_min = e.osls.front();
+  e.osl_max = e.osls.back();
+  std::vector<double> x, ln_isl, ln_osl, ttft, tpot;
+  for (const CalibrationPoint* p : pts) {
     x.push_back(std::log(p->concurrency));
     ln_isl.push_back(std::log(p->isl / e.isl_min));  // lengths from the family's shortest (LogErrorLine)
     ln_osl.push_back(std::log(p->osl / e.osl_min));
     ttft.push_back(std::log(p->pred_ttft_ms / p->meas_ttft_ms));
     tpot.push_back(std::log(p->pred_tpot_ms / p->meas_tpot_ms));
   }
-  e.sweeps = static_cast<int>(sweeps.size());
-  e.isls.assign(isls.begin(), isls.end());
-  e.osls.assign(osls.begin(), osls.end());
   const double shrink = e.rows / (e.rows + kCalibrationShrinkRows);
   // A family of kNoLengthTermMode fits its TTFT on the load only: one length for all its rows.
   e.ttft = FitLogError(x, key.mode == kNoLengthTermMode ? std::vector<double>(x.size(), 0.0) : ln_isl, ttft);
