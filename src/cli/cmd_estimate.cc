@@ -464,14 +464,15 @@ int RunSingle(const EstimateFlags& f) {
     out += fmt::format("calibration  {} ({} measured rows): TTFT x{:.3f} (model {:.2f} ms), TPOT x{:.3f} (model {:.3f} ms)",
                        calibration.family, calibration.rows, calibration.ttft, uncalibrated.ttft_ms, calibration.tpot,
                        uncalibrated.tpot_ms);
-    // Beyond the family's measurements the factors are the edge's; held out, a TTFT factor carried
-    // to an ISL the family had not measured did no better than none (docs/accuracy.md, tenth pass).
+    // Beyond the family's measurements the factors are the edge's; at an ISL the family has not
+    // measured TTFT is left uncorrected (CalibrationFactors::unmeasured_lengths).
     if (!calibration.read_at_edge.empty()) {
       out += fmt::format("; beyond the family's measurements, read at their edge: {}", calibration.read_at_edge);
     }
     if (!calibration.unmeasured_lengths.empty()) {
       out += fmt::format("; lengths the family has not measured: {}", calibration.unmeasured_lengths);
     }
+    if (calibration.isl_unmeasured) out += " (TTFT left uncorrected at that ISL)";
     out += "\n";
   } else if (f.calibration == "shipped") {
     const std::string why = NoCalibrationReason(f);

@@ -173,6 +173,10 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
     if (v > 0 && !near) {
       if (!f.unmeasured_lengths.empty()) f.unmeasured_lengths += ", ";
       f.unmeasured_lengths += fmt::format("{} {} (measured {})", name, v, fmt::join(*measured, ", "));
+      if (std::string_view(name) == "ISL") {  // no proven worth there (calibration.h)
+        f.isl_unmeasured = true;
+        f.ttft = 1;
+      }
     }
   }
   return f;

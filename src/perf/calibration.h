@@ -7,7 +7,8 @@
 // line in the log of the metric's length (TTFT: ln ISL, TPOT: ln OSL; Theil–Sen again, only when the
 // family has more than one length), and the sum shrunk towards zero by n / (n + kCalibrationShrinkRows);
 // a prediction is divided by exp(fit), read at the request's concurrency and length, each clamped to
-// the family's measured range. Every family is also fitted pooled
+// the family's measured range; TTFT is left uncorrected at an ISL the family has not measured
+// (CalibrationFactors::unmeasured_lengths). Every family is also fitted pooled
 // over its backend versions (version "*"): that entry serves requests whose version is unknown ("")
 // or has no entry of its own. Families with fewer than kCalibrationMinRows rows get no entry, and
 // disaggregated families no TPOT correction (kUncalibratedTpotMode) and no TTFT length term
@@ -101,9 +102,11 @@ struct CalibrationFactors {
   // e.g. "ISL 16384 at 7373, concurrency 1024 at 512" (whole values, as the table measured them).
   std::string read_at_edge;
   // The request's ISL and OSL not within kCalibrationLengthTolerance of a length the family
-  // measured: "" when both are, else e.g. "ISL 4096 (measured 922, 7373)". Held out, a TTFT factor
-  // at an ISL its family had not measured did no better than none (docs/accuracy.md, tenth pass).
+  // measured: "" when both are, else e.g. "ISL 4096 (measured 922, 7373)". At an unmeasured ISL the
+  // TTFT factor is 1: held out, a factor carried there from the family's other ISLs did worse than
+  // none (docs/accuracy.md, eleventh pass). The TPOT factor applies at any OSL (it carried).
   std::string unmeasured_lengths;
+  bool isl_unmeasured = false;  // the ISL is among unmeasured_lengths (so ttft is 1)
 };
 
 class Calibration {

@@ -100,13 +100,21 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_DOUBLE_EQ(e.osl_min, 128);
   EXPECT_DOUBLE_EQ(e.osl_max, 1024);
 
-  // Read at a length between the measured ones; beyond them at the edge, like the load.
-  const CalibrationFactors f = cal.Lookup(Key(), 8, 2048, 512);
-  EXPECT_NEAR(f.ttft, std::exp(-shrink * ttft_err(8, 2048)), 1e-12);
+  // Read at a measured ISL and at an OSL between the measured ones; beyond them at the edge, like
+  // the load (ISL 9000 is within 15 % of the measured 8192).
+  const CalibrationFactors f = cal.Lookup(Key(), 8, 8192, 512);
+  EXPECT_NEAR(f.ttft, std::exp(-shrink * ttft_err(8, 8192)), 1e-12);
   EXPECT_NEAR(f.tpot, std::exp(-shrink * tpot_err(512)), 1e-12);
-  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 100000, 16).ttft, cal.Lookup(Key(), 8, 8192, 128).ttft);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 9000, 16).ttft, cal.Lookup(Key(), 8, 8192, 128).ttft);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 100000, 16).tpot, cal.Lookup(Key(), 8, 8192, 128).tpot);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 0, 0).ttft, cal.Lookup(Key(), 8, 1024, 128).ttft);
+  // At an ISL the family has not measured (2048 between its two, 100000 beyond them) TTFT is left
+  // uncorrected; TPOT is corrected at any OSL.
+  EXPECT_EQ(cal.Lookup(Key(), 8, 2048, 512).ttft, 1);
+  EXPECT_TRUE(cal.Lookup(Key(), 8, 2048, 512).isl_unmeasured);
+  EXPECT_FALSE(f.isl_unmeasured);
+  EXPECT_EQ(cal.Lookup(Key(), 8, 100000, 16).ttft, 1);
+  EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 2048, 512).tpot, f.tpot);
   // The lookup says what it read at an edge (a value it was not given is not named).
   EXPECT_EQ(f.read_at_edge, "");
   EXPECT_EQ(cal.Lookup(Key(), 4096, 100000, 16).read_at_edge,
@@ -123,8 +131,8 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   // The table keeps the lengths: a round trip reads the same factors (to its five decimals).
   auto back = Calibration::Parse(cal.ToCsv());
   ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_NEAR(back->Lookup(Key(), 8, 2048, 512).ttft, f.ttft, 1e-4);
-  EXPECT_NEAR(back->Lookup(Key(), 8, 2048, 512).tpot, f.tpot, 1e-4);
+  EXPECT_NEAR(back->Lookup(Key(), 8, 8192, 512).ttft, f.ttft, 1e-4);
+  EXPECT_NEAR(back->Lookup(Key(), 8, 8192, 512).tpot, f.tpot, 1e-4);
 }
 
 TEST(CalibrationTest, FittedCoefficientsStayWithinWhatATableMayHold) {
@@ -243,8 +251,11 @@ TEST(CalibrationTest, LeavingTheLengthsOutLeavesOutEveryLayoutOfThem) {
   ASSERT_TRUE(sweep_out[0].applied && lengths_out[0].applied);
   EXPECT_NEAR(sweep_out[0].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
   EXPECT_NEAR(lengths_out[0].ttft, 1.0, 1e-12);
-  // A long row is fitted on the six short rows alone: one length, ln 2 throughout, read at 1024.
-  EXPECT_NEAR(lengths_out[2].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
+  // A long row is fitted on the six short rows alone, and 8192 tokens is an ISL they did not
+  // measure: their 2x is not carried there, TTFT is left uncorrected.
+  EXPECT_EQ(lengths_out[2].rows, 6);
+  EXPECT_TRUE(lengths_out[2].isl_unmeasured);
+  EXPECT_NEAR(lengths_out[2].ttft, 1.0, 1e-12);
 }
 
 TEST(CalibrationTest, LeavingEachLengthOutFitsTtftWithoutItsIslAndTpotWithoutItsOsl) {
@@ -298,7 +309,7 @@ TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
                                     "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,1,3,1,4,1000000,1,16777216,1,"
                                     "16777216,0,0,-10,0,0,10,1;16777216,1;16777216\n");
   ASSERT_TRUE(extreme.ok()) << extreme.status().message();
-  CalibrationFactors f = extreme->Lookup(Key(""), 1000000, 1024, 1024);
+  CalibrationFactors f = extreme->Lookup(Key(""), 1000000, 1, 1024);  // ISL 1: a measured one
   EXPECT_DOUBLE_EQ(f.ttft, kCalibrationMaxFactor);
   EXPECT_DOUBLE_EQ(f.tpot, 1 / kCalibrationMaxFactor);
   CalibrationFactors by_length = extreme->Lookup(Key("1"), 4, 16777216, 16777216);
