@@ -434,15 +434,19 @@ EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
   return out;
 }
 
-CalibrationKey CalibrationKeyFor(const EstimateRequest& r, const PerfEngine& engine) {
+CalibrationKey EngineCalibrationKey(const PerfEngine& engine, ServingMode mode, const std::string& backend_version) {
   CalibrationKey k;
-  k.system = r.system;
-  k.backend = std::string(BackendName(r.backend));
-  k.mode = std::string(ServingModeName(r.mode));
+  k.system = engine.system().name;
+  k.backend = std::string(BackendName(engine.backend()));
+  k.mode = std::string(ServingModeName(mode));
   k.model = engine.model().hf_id;
   k.precision = std::string(PrecisionFamily(engine.model().weight_quant));
-  k.backend_version = r.backend_version;
+  k.backend_version = backend_version;
   return k;
+}
+
+CalibrationKey CalibrationKeyFor(const EstimateRequest& r, const PerfEngine& engine) {
+  return EngineCalibrationKey(engine, r.mode, r.backend_version);
 }
 
 std::string SweepId(const EstimateRequest& r) {

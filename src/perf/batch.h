@@ -121,8 +121,12 @@ struct EstimateOutcome {
   CalibrationFactors calibration;  // what was applied (applied = false: none)
 };
 
-// The calibration family of a request predicted with `engine`: its system, backend, mode and
-// backend version, the engine's model id and dense weight format.
+// The calibration family of what `engine` predicts in `mode`: the engine's system (its catalog id,
+// whatever alias named it), backend, model id and dense weight format, and `backend_version` ("" =
+// unknown: the pooled entry).
+CalibrationKey EngineCalibrationKey(const PerfEngine& engine, ServingMode mode, const std::string& backend_version);
+// The calibration family of a request predicted with `engine`: EngineCalibrationKey at the request's
+// mode and backend version.
 CalibrationKey CalibrationKeyFor(const EstimateRequest& r, const PerfEngine& engine);
 // The configuration sweep a request belongs to (CalibrationPoint::sweep): mode, lengths, layout
 // (per worker role) and speculative decoding, but not the load or the worker counts.

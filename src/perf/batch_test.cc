@@ -264,6 +264,13 @@ TEST(BatchTest, CalibrationMultipliesThePredictionsOfItsFamilyOnly) {
   ASSERT_TRUE(engine.ok());
   const CalibrationKey key = CalibrationKeyFor(*q, **engine);
   EXPECT_EQ(key.ToString(), "h200_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@0.19.0");
+  // A system named by an alias is keyed by its catalog id: "gb200" rows and a "gb200_sxm" request
+  // share a family.
+  EstimateRequest gb200 = *q;
+  gb200.system = "gb200";
+  auto gb200_engine = plain.EngineFor(gb200);
+  ASSERT_TRUE(gb200_engine.ok()) << gb200_engine.status().message();
+  EXPECT_EQ(CalibrationKeyFor(gb200, **gb200_engine).system, "gb200_sxm");
   // A family whose rows were all predicted 2x too fast at TTFT and 1.25x too slow at TPOT.
   std::vector<CalibrationPoint> pts;
   for (double c : {4.0, 8.0, 16.0}) {
