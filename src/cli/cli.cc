@@ -125,6 +125,10 @@ int RunCli(int argc, char** argv) {
             return {};
           },
           "NONNEGATIVE"));
+  app.add_option("--calibration", options.calibration,
+                 "Correct the aggregated candidates' TTFT and TPOT by the shipped silicon calibration where it has "
+                 "their family (shipped), or not (none)")
+      ->capture_default_str()->check(CLI::IsMember({"shipped", "none"}));
   app.add_option("--gpu-sku", options.gpu_sku, "Fill hardware.gpuSku when the spec leaves it to discovery");
   app.add_option("--num-gpus-per-node", options.num_gpus_per_node, "Fill hardware.numGpusPerNode when unset")
       ->check(CLI::PositiveNumber);

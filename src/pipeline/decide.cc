@@ -52,6 +52,10 @@ Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
   so.top_n = ctx.options.top_n;
   so.dry_run = ctx.options.dry_run;
   so.rerank_top = ctx.options.rerank_top;
+  if (ctx.options.calibration == "shipped") {
+    so.calibration = &Calibration::Shipped();
+    so.calibration_source = "data/calibration/silicon.csv";
+  }
   if (ctx.spec.search_strategy == SearchStrategy::kThorough && !ctx.options.dry_run) {
     // Thorough: deploy and measure (src/thorough); SIGINT/SIGTERM remove every deployment → 130.
     if (ctx.options.rerank_top > 0)

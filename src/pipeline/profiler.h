@@ -25,6 +25,9 @@ struct ProfileOptions {
   std::string dgd_api_version = "v1beta1";  // "v1beta1" | "v1alpha1"
   int top_n = 5;
   int rerank_top = 0;  // re-rank the top N of each serving mode by scheduler simulation (0 = off)
+  // "shipped": correct the rapid search's aggregated candidates by the compiled-in silicon
+  // calibration (data/calibration/silicon.csv) where it has their family; "none": the model alone.
+  std::string calibration = "shipped";
   SummaryStyle summary = SummaryStyle::kTable;
   // Hardware the operator would discover; fill a whole-DGDR input's missing hardware fields.
   std::optional<std::string> gpu_sku;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "catalog/memory.h"
+#include "perf/batch.h"
 
 namespace dyprof {
 
@@ -112,6 +113,7 @@ EngineFit FitOf(const PerfEngine& engine, const ParallelSplit& split, int max_ba
 void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::vector<ParallelSplit>& splits,
                SearchResult& out) {
   const int seq_len = space.isl + space.osl;
+  const CalibrationKey key = EngineCalibrationKey(engine, ServingMode::kAgg, "");
   for (const auto& split : splits) {
     for (int ctx : CtxTokenGrid(space.isl)) {
       EngineFit fit = FitOf(engine, split, space.max_batch_size, ctx, seq_len);
@@ -144,7 +146,18 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
           out.agg.push_back(row);
           break;
         }
-        const Metrics& m = r->m;
+        Metrics m = r->m;
+        bool calibrated = false;
+        if (space.calibration != nullptr) {
+          const CalibrationFactors f =
+              space.calibration->Lookup(key, m.concurrency > 0 ? m.concurrency : concurrency, space.isl, space.osl);
+          if (f.applied) {
+            ApplyCalibration(f, space.osl, m, /*closed_loop=*/true);
+            row.ttft_factor = f.ttft;
+            row.tpot_factor = f.tpot;
+            calibrated = true;
+          }
+        }
         row.ttft_ms = m.ttft_ms;
         row.tpot_ms = m.tpot_ms;
         row.request_latency_ms = m.request_latency_ms;
@@ -159,7 +172,9 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
           row.reject_reason = fmt::format("TTFT {:.1f} ms > target {:.1f} ms", m.ttft_ms, space.ttft_target_ms);
         }
         out.agg.push_back(row);
-        if (!ttft_ok) break;  // TTFT only grows with the batch
+        // The model's TTFT only grows with the batch; a calibrated one need not (its factor moves with
+        // the load), so the sweep goes on.
+        if (!ttft_ok && !calibrated) break;
       }
     }
   }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "catalog/system_catalog.h"
@@ -122,6 +123,80 @@ TEST(RunRapidSearch, Qwen3_32B_OnH200Trtllm) {
     EXPECT_GE(d.tpot_ms, last);
     last = d.tpot_ms;
   }
+}
+
+// A table with one family for Qwen3-32B on H200 TensorRT-LLM aggregated: the model's TTFT twice the
+// measured one and its TPOT half, at every load, measured at ISL 4000 / OSL 1000.
+Calibration TwiceTtftHalfTpot() {
+  std::vector<CalibrationPoint> points;
+  for (double c : {1, 2, 4, 8}) {
+    CalibrationPoint p;
+    p.key = {"h200_sxm", "trtllm", "agg", "Qwen/Qwen3-32B", "bf16", "1.0"};
+    p.sweep = "s";
+    p.concurrency = c;
+    p.isl = 4000;
+    p.osl = 1000;
+    p.meas_ttft_ms = 100 * c;
+    p.pred_ttft_ms = 200 * c;
+    p.meas_tpot_ms = 10 + c;
+    p.pred_tpot_ms = (10 + c) / 2;
+    points.push_back(p);
+  }
+  return Calibration::Fit(points);
+}
+
+TEST(RunRapidSearch, CorrectsTheAggregatedRowsByTheirFamilysCalibration) {
+  MemFileSystem fs;
+  auto engine = PerfEngine::Create(*FindModel("Qwen/Qwen3-32B", fs), H200(), Backend::kTrtllm);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  const Calibration table = TwiceTtftHalfTpot();
+  SearchSpace space;
+  space.total_gpus = 4;
+  space.ttft_target_ms = 1e12;  // no TTFT filter: the same rows either way
+  const SearchResult model = RunRapidSearch(*engine, space);
+  space.calibration = &table;
+  const SearchResult corrected = RunRapidSearch(*engine, space);
+
+  // Four rows, shrunk by 4 / (4 + 3): TTFT x 2^(-4/7), TPOT x 2^(4/7), at any load.
+  const double ttft_factor = std::pow(2.0, -4.0 / 7), tpot_factor = std::pow(2.0, 4.0 / 7);
+  ASSERT_EQ(model.agg.size(), corrected.agg.size());
+  int compared = 0;
+  for (size_t i = 0; i < model.agg.size(); ++i) {
+    const ConfigRow &m = model.agg[i], &c = corrected.agg[i];
+    if (!m.feasible) continue;
+    ++compared;
+    EXPECT_NEAR(c.ttft_ms, m.ttft_ms * ttft_factor, 1e-9 * m.ttft_ms);
+    EXPECT_NEAR(c.tpot_ms, m.tpot_ms * tpot_factor, 1e-9 * m.tpot_ms);
+    EXPECT_NEAR(c.ttft_factor, ttft_factor, 1e-12);
+    EXPECT_NEAR(c.tpot_factor, tpot_factor, 1e-12);
+    EXPECT_NEAR(c.tokens_per_s_per_user, 1000 / c.tpot_ms, 1e-9);
+    // A closed loop at the same users: throughput moves inversely with the request latency.
+    EXPECT_NEAR(c.tokens_per_s_per_gpu * c.request_latency_ms, m.tokens_per_s_per_gpu * m.request_latency_ms,
+                1e-6 * m.tokens_per_s_per_gpu * m.request_latency_ms);
+  }
+  EXPECT_GT(compared, 10);
+  // Disaggregated rows are composed in another form than the table corrects: unchanged.
+  ASSERT_EQ(model.disagg.size(), corrected.disagg.size());
+  for (size_t i = 0; i < model.disagg.size(); ++i) {
+    EXPECT_EQ(corrected.disagg[i].ttft_ms, model.disagg[i].ttft_ms);
+    EXPECT_EQ(corrected.disagg[i].ttft_factor, 1);
+  }
+
+  // At an ISL the family has not measured, TTFT is the model's and TPOT is still corrected.
+  space.isl = 2000;
+  const SearchResult other_isl = RunRapidSearch(*engine, space);
+  ASSERT_FALSE(other_isl.agg.empty());
+  for (const auto& row : other_isl.agg) {
+    if (!row.feasible) continue;
+    EXPECT_EQ(row.ttft_factor, 1);
+    EXPECT_NEAR(row.tpot_factor, tpot_factor, 1e-12);
+  }
+  // Another system's rows find no family: the model alone.
+  auto h100 = FindSystem("h100_sxm");
+  ASSERT_TRUE(h100.ok());
+  auto h100_engine = PerfEngine::Create(*FindModel("Qwen/Qwen3-32B", fs), *h100, Backend::kTrtllm);
+  ASSERT_TRUE(h100_engine.ok());
+  for (const auto& row : RunRapidSearch(*h100_engine, space).agg) EXPECT_EQ(row.tpot_factor, 1);
 }
 
 TEST(RunRapidSearch, SglangDisaggNeedsEqualTp) {

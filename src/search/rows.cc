@@ -41,6 +41,8 @@ Json ConfigRowJson(const ConfigRow& r) {
     j["engine"] = split_json(r.split);
     j["engine"]["batch_size"] = r.bs;
     j["engine"]["max_num_tokens"] = r.ctx_tokens;
+    if (r.ttft_factor != 1 || r.tpot_factor != 1)
+      j["calibration"] = Json{{"ttft_factor", r.ttft_factor}, {"tpot_factor", r.tpot_factor}};
   }
   j["description"] = r.Describe();
   return j;

@@ -46,6 +46,9 @@ struct ConfigRow {
   ParallelSplit split;
   int bs = 0;           // running batch per attention-DP rank
   int ctx_tokens = 0;   // prefill token budget per step
+  // The silicon calibration's factors already applied to ttft_ms and tpot_ms (1: uncorrected;
+  // SearchSpace::calibration).
+  double ttft_factor = 1, tpot_factor = 1;
 
   // Disaggregated replica: prefill and decode engines and worker counts.
   StageRow prefill;

@@ -12,6 +12,7 @@
 #include "catalog/memory.h"
 #include "catalog/model_catalog.h"
 #include "catalog/system_catalog.h"
+#include "perf/batch.h"
 #include "perf/engine.h"
 #include "sim/sim.h"
 
@@ -148,6 +149,35 @@ RerankedList RerankTop(std::vector<ConfigRow>& top, int n, const std::vector<Per
   top = std::move(rows);
   out.record = {{"before", before}, {"after", after}, {"p90_sla", verdict_names}};
   return out;
+}
+
+// pick.json's "calibration" record (null when off), and the log line saying which family corrects
+// each backend's aggregated rows.
+Json CalibrationRecord(const StrategyOptions& options, const std::vector<PerfEngine>& engines, const SearchSpace& space,
+                       Logger& log) {
+  if (options.calibration == nullptr || !space.agg) return nullptr;
+  Json agg = Json::object();
+  for (const PerfEngine& engine : engines) {
+    const std::string backend(BackendName(engine.backend()));
+    const CalibrationKey key = EngineCalibrationKey(engine, ServingMode::kAgg, "");
+    const CalibrationFactors f = options.calibration->Lookup(key, 1, space.isl, space.osl);
+    if (!f.applied) {
+      agg[backend] = nullptr;
+      log.Info(fmt::format("Calibration: no measured family {} in {}; its aggregated candidates are the model's",
+                           key.ToString(), options.calibration_source));
+      continue;
+    }
+    agg[backend] = {{"family", f.family}, {"rows", f.rows}, {"ttft_corrected", !f.isl_unmeasured},
+                    {"unmeasured_lengths", f.unmeasured_lengths.empty() ? Json(nullptr) : Json(f.unmeasured_lengths)}};
+    log.Info(fmt::format("Calibration: aggregated {} candidates corrected by the measured family {} ({} rows){}",
+                         backend, f.family, f.rows,
+                         f.isl_unmeasured ? fmt::format(", TPOT only: ISL {} is not one it measured", space.isl)
+                                          : std::string()));
+  }
+  return {{"table", options.calibration_source},
+          {"agg", agg},
+          {"disagg", "uncorrected (composed in another form than the table corrects)"},
+          {"load_simulation", "uncorrected"}};
 }
 
 // warn_and_update_sla: warn when the best achievable latency misses the target.
@@ -347,6 +377,8 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
   space.ttft_target_ms = ttft_target;
   space.agg = mode != PickingMode::kAutoscale && spec.search_strategy == SearchStrategy::kRapid;
   space.disagg = true;
+  space.calibration = options.calibration;
+  Json calibration_json = CalibrationRecord(options, engines, space, log);
   std::vector<StageRow> prefill_rows, decode_rows;
   for (const auto& engine : engines) {
     SearchResult r = RunRapidSearch(engine, space);
@@ -495,6 +527,7 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
   if (out.agg_best_throughput > 0 && out.disagg_best_throughput > 0)
     pick["agg_vs_disagg_ratio"] = out.agg_best_throughput / out.disagg_best_throughput;
   pick["efficiency_source"] = out.efficiency_source;
+  pick["calibration"] = calibration_json;
   // The pick's load simulation: the re-ranking's when it simulated the pick, else run now.
   const std::optional<RerankedList>& chosen_rerank = out.chosen_exp == "disagg" ? disagg_rerank : agg_rerank;
   Result<SimResult> chosen_sim = Status::Internal("not simulated");

@@ -22,6 +22,10 @@ struct StrategyOptions {
   // Re-rank the first rerank_top rows of each mode's top list by a scheduler simulation under the
   // row's own load (p90 TTFT / ITL / E2E against the SLA); 0 = off. See RerankOrder.
   int rerank_top = 0;
+  // The silicon calibration applied to the aggregated rows (SearchSpace::calibration), named by
+  // calibration_source in pick.json and the log; null = none (--calibration none).
+  const Calibration* calibration = nullptr;
+  std::string calibration_source;
 };
 
 // What the strategy found, for pick.json, candidates.csv, pareto.csv and the summary.

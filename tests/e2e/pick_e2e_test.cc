@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "common/document.h"
 #include "e2e_util.h"
@@ -54,6 +55,69 @@ TEST(PickE2E, DefaultModeDenseModel) {
   // The summary on stdout names the choice.
   EXPECT_NE(r.result.stdout_text.find("Chosen: "), std::string::npos);
   EXPECT_NE(r.result.stdout_text.find("top configurations"), std::string::npos);
+}
+
+// Qwen3-32B on H100 vLLM at 1k/1k: a family the shipped calibration has measured (ISL 1024 among
+// its lengths), so the aggregated candidates are corrected unless --calibration none.
+constexpr const char* kCalibratedSpec =
+    R"({"model":"Qwen/Qwen3-32B","backend":"vllm","image":"nvcr.io/nvidia/ai-dynamo/dynamo-planner:1.0.1",)"
+    R"("hardware":{"gpuSku":"h100_sxm","totalGpus":8,"numGpusPerNode":8},"workload":{"isl":1024,"osl":1024},)"
+    R"("sla":{"ttft":2000,"itl":50}})";
+
+TEST(PickE2E, AggregatedCandidatesCorrectedByTheShippedCalibration) {
+  TempDir shipped_dir, none_dir;
+  ProfileRun shipped = Profile(shipped_dir, kCalibratedSpec);
+  ProfileRun none = Profile(none_dir, kCalibratedSpec, {"--calibration", "none"});
+  ASSERT_EQ(shipped.result.exit_code, 0) << shipped.result.stderr_text;
+  ASSERT_EQ(none.result.exit_code, 0) << none.result.stderr_text;
+
+  const Json& record = shipped.pick["calibration"];
+  ASSERT_TRUE(record.is_object()) << shipped.pick.dump(2);
+  EXPECT_EQ(record["table"], "data/calibration/silicon.csv");
+  EXPECT_EQ(record["agg"]["vllm"]["family"], "h100_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@*");
+  EXPECT_EQ(record["agg"]["vllm"]["ttft_corrected"], true);
+  EXPECT_TRUE(none.pick["calibration"].is_null());
+  EXPECT_NE(ReadFileOrEmpty(shipped.dir + "/profile_sla.log")
+                .find("Calibration: aggregated vllm candidates corrected by the measured family"),
+            std::string::npos);
+
+  // Every aggregated row of the top list carries its factors, and they are what separates it from
+  // the same configuration predicted by the model alone; disaggregated rows are the model's.
+  auto rows_of = [](const Json& pick, const std::string& mode) {
+    std::map<std::string, Json> rows;
+    for (const auto& row : pick["top"])
+      if (row["mode"] == mode) rows[row["description"].get<std::string>()] = row;
+    return rows;
+  };
+  int compared = 0;
+  const auto uncorrected = rows_of(none.pick, "agg");
+  for (const auto& [description, row] : rows_of(shipped.pick, "agg")) {
+    ASSERT_TRUE(row.contains("calibration")) << description;
+    auto same = uncorrected.find(description);
+    if (same == uncorrected.end()) continue;
+    ++compared;
+    EXPECT_FALSE(same->second.contains("calibration"));
+    EXPECT_NEAR(row["tpot_ms"].get<double>(),
+                same->second["tpot_ms"].get<double>() * row["calibration"]["tpot_factor"].get<double>(), 1e-6)
+        << description;
+    EXPECT_NEAR(row["ttft_ms"].get<double>(),
+                same->second["ttft_ms"].get<double>() * row["calibration"]["ttft_factor"].get<double>(), 1e-6)
+        << description;
+  }
+  EXPECT_GT(compared, 0);
+  const auto uncorrected_disagg = rows_of(none.pick, "disagg");
+  for (const auto& [description, row] : rows_of(shipped.pick, "disagg")) {
+    EXPECT_FALSE(row.contains("calibration")) << description;
+    auto same = uncorrected_disagg.find(description);
+    if (same != uncorrected_disagg.end()) EXPECT_EQ(row["ttft_ms"], same->second["ttft_ms"]) << description;
+  }
+}
+
+TEST(PickE2E, CalibrationFlagRejectsAnUnknownValue) {
+  TempDir dir;
+  ProfileRun r = Profile(dir, kCalibratedSpec, {"--calibration", "held-out"});
+  EXPECT_NE(r.result.exit_code, 0);
+  EXPECT_NE(r.result.stderr_text.find("--calibration"), std::string::npos) << r.result.stderr_text;
 }
 
 TEST(PickE2E, CandidatesCsvHasEveryEvaluatedRowWithReasons) {
