@@ -165,6 +165,10 @@ std::string RenderReportHtml(const ReportInput& in) {
         "tokens/s/user, {:.2f} req/s per replica, {} replica(s). Efficiency source: {}.</p>\n",
         c.ttft_ms, c.tpot_ms, c.tokens_per_s_per_gpu, c.tokens_per_s_per_user, c.seq_per_s, c.replicas,
         Esc(oc.efficiency_source));
+    if (c.ttft_factor != 1 || c.tpot_factor != 1)
+      o += fmt::format("<p>Corrected by the silicon calibration of its measured family: TTFT x{:.3f}, ITL x{:.3f} "
+                       "(the model alone: {:.1f} ms, {:.2f} ms).</p>\n",
+                       c.ttft_factor, c.tpot_factor, c.ttft_ms / c.ttft_factor, c.tpot_ms / c.tpot_factor);
   }
   o += "</div>\n";
 

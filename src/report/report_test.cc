@@ -85,6 +85,21 @@ TEST(Report, DisaggPlannerProfileHasChartTableAndPick) {
   EXPECT_EQ(html.find("@import"), std::string::npos);
 }
 
+TEST(Report, SaysWhenThePickWasCorrectedByTheCalibration) {
+  Fixture f;
+  ReportInput in;
+  in.spec = &f.spec;
+  in.decision = &f.decision;
+  in.outcome = &f.outcome;
+  EXPECT_EQ(RenderReportHtml(in).find("silicon calibration"), std::string::npos);  // the model's pick
+  f.outcome.chosen->ttft_factor = 0.5;
+  f.outcome.chosen->tpot_factor = 1.25;
+  const std::string html = RenderReportHtml(in);
+  EXPECT_NE(html.find("Corrected by the silicon calibration of its measured family: TTFT x0.500, ITL x1.250 "
+                      "(the model alone: 400.0 ms, 8.89 ms)."),
+            std::string::npos);
+}
+
 TEST(Report, NaiveSaysSlaUnverifiedAndEscapes) {
   Fixture f;
   f.spec.model = "org/<model>&co";
