@@ -158,6 +158,7 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
   f.applied = true;
   f.family = e.key.ToString();
   f.rows = e.rows;
+  f.above_measured_load = concurrency > e.concurrency_max;
   for (auto [name, v, lo, hi] : {std::tuple{"concurrency", concurrency, e.concurrency_min, e.concurrency_max},
                                  std::tuple{"ISL", isl, e.isl_min, e.isl_max},
                                  std::tuple{"OSL", osl, e.osl_min, e.osl_max}}) {

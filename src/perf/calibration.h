@@ -107,6 +107,9 @@ struct CalibrationFactors {
   // none (docs/accuracy.md, eleventh pass). The TPOT factor applies at any OSL (it carried).
   std::string unmeasured_lengths;
   bool isl_unmeasured = false;  // the ISL is among unmeasured_lengths (so ttft is 1)
+  // The concurrency is above the family's measured range: the factors are the edge's, the same at
+  // any higher load.
+  bool above_measured_load = false;
 };
 
 class Calibration {

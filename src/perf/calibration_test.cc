@@ -120,6 +120,10 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_EQ(cal.Lookup(Key(), 4096, 100000, 16).read_at_edge,
             "concurrency 4096 at 64, ISL 100000 at 8192, OSL 16 at 128");
   EXPECT_EQ(cal.Lookup(Key(), 1, 0, 512).read_at_edge, "concurrency 1 at 4");
+  // Only a load above the measured range is flagged as one past which the factors stay put.
+  EXPECT_TRUE(cal.Lookup(Key(), 4096, 1024, 128).above_measured_load);
+  EXPECT_FALSE(cal.Lookup(Key(), 64, 1024, 128).above_measured_load);
+  EXPECT_FALSE(cal.Lookup(Key(), 1, 1024, 128).above_measured_load);
   // ... and which lengths the family has not measured, within 15 % (it measured ISL 1024 and
   // 8192, OSL 128 and 1024).
   EXPECT_EQ(e.isls, (std::vector<double>{1024, 8192}));

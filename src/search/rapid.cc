@@ -147,7 +147,7 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
           break;
         }
         Metrics m = r->m;
-        bool calibrated = false;
+        bool factors_move_with_load = false;  // a calibration whose factors still change at higher loads
         if (space.calibration != nullptr) {
           const CalibrationFactors f =
               space.calibration->Lookup(key, m.concurrency > 0 ? m.concurrency : concurrency, space.isl, space.osl);
@@ -155,7 +155,7 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
             ApplyCalibration(f, space.osl, m, /*closed_loop=*/true);
             row.ttft_factor = f.ttft;
             row.tpot_factor = f.tpot;
-            calibrated = true;
+            factors_move_with_load = !f.above_measured_load;
           }
         }
         row.ttft_ms = m.ttft_ms;
@@ -172,9 +172,9 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
           row.reject_reason = fmt::format("TTFT {:.1f} ms > target {:.1f} ms", m.ttft_ms, space.ttft_target_ms);
         }
         out.agg.push_back(row);
-        // The model's TTFT only grows with the batch; a calibrated one need not (its factor moves with
-        // the load), so the sweep goes on.
-        if (!ttft_ok && !calibrated) break;
+        // The model's TTFT only grows with the batch; a calibrated one need not while its factor moves
+        // with the load (within the family's measured range), so the sweep goes on there.
+        if (!ttft_ok && !factors_move_with_load) break;
       }
     }
   }

@@ -199,6 +199,46 @@ TEST(RunRapidSearch, CorrectsTheAggregatedRowsByTheirFamilysCalibration) {
   for (const auto& row : RunRapidSearch(*h100_engine, space).agg) EXPECT_EQ(row.tpot_factor, 1);
 }
 
+TEST(RunRapidSearch, ATtftRejectionEndsTheBatchSweepOnlyWhereTheFactorsNoLongerMove) {
+  MemFileSystem fs;
+  auto engine = PerfEngine::Create(*FindModel("Qwen/Qwen3-32B", fs), H200(), Backend::kTrtllm);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  const Calibration table = TwiceTtftHalfTpot();  // measured at 1 to 8 users
+  SearchSpace space;
+  space.total_gpus = 1;
+  space.ttft_target_ms = 1e12;
+  space.calibration = &table;
+  const SearchResult all = RunRapidSearch(*engine, space);
+  // The first (split, budget) group's rows by batch; a target just under its batch-2 TTFT.
+  auto group_of = [](const SearchResult& r) {
+    std::vector<ConfigRow> g;
+    for (const auto& row : r.agg)
+      if (row.ctx_tokens == r.agg.front().ctx_tokens && row.split.tp == r.agg.front().split.tp) g.push_back(row);
+    return g;
+  };
+  const std::vector<ConfigRow> unfiltered = group_of(all);
+  ASSERT_GE(unfiltered.size(), 12u);
+  ASSERT_EQ(unfiltered[1].bs, 2);
+  space.ttft_target_ms = unfiltered[1].ttft_ms * 0.999;
+  // Corrected: the sweep goes on past batch 2 while the load is within the measured 1..8 users, and
+  // ends at the first rejection above them (batch 9).
+  const std::vector<ConfigRow> corrected = group_of(RunRapidSearch(*engine, space));
+  ASSERT_EQ(corrected.size(), 9u);
+  EXPECT_TRUE(corrected[0].feasible);
+  for (size_t i = 1; i < corrected.size(); ++i) EXPECT_FALSE(corrected[i].feasible) << corrected[i].bs;
+  EXPECT_EQ(corrected.back().bs, 9);
+  // The model alone: its TTFT only grows with the batch, so the first rejection ends the sweep.
+  space.calibration = nullptr;
+  space.ttft_target_ms = group_of(RunRapidSearch(*engine, [&] {
+                                    SearchSpace open = space;
+                                    open.ttft_target_ms = 1e12;
+                                    return open;
+                                  }()))[1].ttft_ms * 0.999;
+  const std::vector<ConfigRow> model = group_of(RunRapidSearch(*engine, space));
+  ASSERT_EQ(model.size(), 2u);
+  EXPECT_FALSE(model[1].feasible);
+}
+
 TEST(RunRapidSearch, SglangDisaggNeedsEqualTp) {
   MemFileSystem fs;
   auto engine = PerfEngine::Create(*FindModel("Qwen/Qwen3-32B", fs), H200(), Backend::kSglang);
