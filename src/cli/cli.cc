@@ -129,6 +129,9 @@ int RunCli(int argc, char** argv) {
                  "Correct the aggregated candidates' TTFT and TPOT by the shipped silicon calibration where it has "
                  "their family (shipped), or not (none)")
       ->capture_default_str()->check(CLI::IsMember({"shipped", "none"}));
+  app.add_option("--calibration-table", options.calibration_table,
+                 "Calibration table to apply instead of the shipped one (written by accuracy --write-calibration from "
+                 "your own measured rows)");
   app.add_option("--gpu-sku", options.gpu_sku, "Fill hardware.gpuSku when the spec leaves it to discovery");
   app.add_option("--num-gpus-per-node", options.num_gpus_per_node, "Fill hardware.numGpusPerNode when unset")
       ->check(CLI::PositiveNumber);
@@ -192,6 +195,12 @@ int RunCli(int argc, char** argv) {
   if (config.empty()) {
     std::cerr << "error: --config is required\n" << app.help();
     WriteArgumentFailure(n, args.data(), 2, "--config is required");
+    return 2;
+  }
+  if (!options.calibration_table.empty() && options.calibration == "none") {
+    const std::string why = "--calibration-table names a table to apply; expected it without --calibration none";
+    std::cerr << "error: " << why << "\n";
+    WriteArgumentFailure(n, args.data(), 2, why);
     return 2;
   }
   PosixFileSystem fs;

@@ -52,9 +52,22 @@ Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
   so.top_n = ctx.options.top_n;
   so.dry_run = ctx.options.dry_run;
   so.rerank_top = ctx.options.rerank_top;
-  if (ctx.options.calibration == "shipped") {
+  Calibration own_table;  // --calibration-table's, alive while the strategy runs
+  if (ctx.options.calibration == "shipped" && ctx.options.calibration_table.empty()) {
     so.calibration = &Calibration::Shipped();
     so.calibration_source = "data/calibration/silicon.csv";
+  } else if (ctx.options.calibration == "shipped") {
+    auto text = ctx.env.fs->ReadFile(ctx.options.calibration_table);
+    if (!text.ok())
+      return Status::InvalidArgument("--calibration-table " + ctx.options.calibration_table + ": " +
+                                     text.status().message());
+    auto parsed = Calibration::Parse(*text);
+    if (!parsed.ok())
+      return Status::InvalidArgument("--calibration-table " + ctx.options.calibration_table + ": " +
+                                     parsed.status().message());
+    own_table = *std::move(parsed);
+    so.calibration = &own_table;
+    so.calibration_source = ctx.options.calibration_table;
   }
   if (ctx.spec.search_strategy == SearchStrategy::kThorough && !ctx.options.dry_run) {
     // Thorough: deploy and measure (src/thorough); SIGINT/SIGTERM remove every deployment → 130.

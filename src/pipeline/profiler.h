@@ -28,6 +28,7 @@ struct ProfileOptions {
   // "shipped": correct the rapid search's aggregated candidates by the compiled-in silicon
   // calibration (data/calibration/silicon.csv) where it has their family; "none": the model alone.
   std::string calibration = "shipped";
+  std::string calibration_table;  // with "shipped": a table of one's own to apply instead ("" = the shipped one)
   SummaryStyle summary = SummaryStyle::kTable;
   // Hardware the operator would discover; fill a whole-DGDR input's missing hardware fields.
   std::optional<std::string> gpu_sku;

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "common/document.h"
 #include "e2e_util.h"
@@ -110,6 +112,65 @@ TEST(PickE2E, AggregatedCandidatesCorrectedByTheShippedCalibration) {
     EXPECT_FALSE(row.contains("calibration")) << description;
     auto same = uncorrected_disagg.find(description);
     if (same != uncorrected_disagg.end()) EXPECT_EQ(row["ttft_ms"], same->second["ttft_ms"]) << description;
+  }
+}
+
+// The shipped table's line for the spec's family with every coefficient 0 but the TPOT intercept,
+// ln(pred / meas) = -ln 2: a table of one's own that doubles TPOT at any load and length.
+std::string OwnTableDoublingTpot() {
+  const std::string shipped = ReadFileOrEmpty(SourcePath("data/calibration/silicon.csv"));
+  std::istringstream in(shipped);
+  std::string header, line, out;
+  std::getline(in, header);
+  std::vector<std::string> names;
+  for (std::istringstream h(header); std::getline(h, line, ',');) names.push_back(line);
+  while (std::getline(in, line)) {
+    if (line.rfind("h100_sxm,vllm,agg,Qwen/Qwen3-32B,bf16,*,", 0) != 0) continue;
+    std::vector<std::string> fields;
+    for (std::istringstream l(line); std::getline(l, out, ',');) fields.push_back(out);
+    for (size_t i = 0; i < names.size() && i < fields.size(); ++i) {
+      if (names[i].find("intercept") != std::string::npos || names[i].find("slope") != std::string::npos)
+        fields[i] = names[i] == "tpot_intercept" ? "-0.6931471805599453" : "0";
+    }
+    std::string joined;
+    for (size_t i = 0; i < fields.size(); ++i) joined += (i ? "," : "") + fields[i];
+    return header + "\n" + joined + "\n";
+  }
+  return "";
+}
+
+TEST(PickE2E, CalibrationTableOfOnesOwnCorrectsTheSearch) {
+  TempDir dir;
+  const std::string table = OwnTableDoublingTpot();
+  ASSERT_FALSE(table.empty()) << "the shipped table has no h100_sxm vLLM Qwen3-32B bf16 aggregated family";
+  const std::string path = dir.File("mine.csv");
+  { std::ofstream(path, std::ios::binary) << table; }
+  ProfileRun r = Profile(dir, kCalibratedSpec, {"--calibration-table", path});
+  ASSERT_EQ(r.result.exit_code, 0) << r.result.stderr_text;
+  EXPECT_EQ(r.pick["calibration"]["table"], path);
+  int rows = 0;
+  for (const auto& row : r.pick["top"]) {
+    if (row["mode"] != "agg") continue;
+    ++rows;
+    EXPECT_DOUBLE_EQ(row["calibration"]["tpot_factor"].get<double>(), 2.0);
+    EXPECT_DOUBLE_EQ(row["calibration"]["ttft_factor"].get<double>(), 1.0);
+  }
+  EXPECT_GT(rows, 0);
+
+  // A table that does not parse, a missing one, or one beside --calibration none: exit 2, the
+  // status file says why.
+  { std::ofstream(dir.File("bad.csv")) << "system,backend\nh100_sxm\n"; }
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--calibration-table", dir.File("bad.csv")},
+        std::vector<std::string>{"--calibration-table", dir.File("absent.csv")},
+        std::vector<std::string>{"--calibration-table", path, "--calibration", "none"}}) {
+    TempDir out;
+    ProfileRun bad = Profile(out, kCalibratedSpec, extra);
+    EXPECT_EQ(bad.result.exit_code, 2) << extra[1];
+    const std::string status = ReadFileOrEmpty(bad.dir + "/profiler_status.yaml");
+    EXPECT_NE(status.find("status: failed"), std::string::npos) << status;
+    EXPECT_NE(status.find("--calibration-table"), std::string::npos) << status;
+    EXPECT_FALSE(Exists(bad.dir + "/final_config.yaml"));
   }
 }
 
