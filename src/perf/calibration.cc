@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "catalog/embedded.h"
+#include "catalog/system_catalog.h"
 #include "perf/csv.h"
 
 namespace dyprof {
@@ -159,6 +160,7 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
   f.family = e.key.ToString();
   f.rows = e.rows;
   f.above_measured_load = concurrency > e.concurrency_max;
+  f.ttft_moves_with_load = !f.above_measured_load && e.ttft.slope != 0 && e.concurrency_max > e.concurrency_min;
   for (auto [name, v, lo, hi] : {std::tuple{"concurrency", concurrency, e.concurrency_min, e.concurrency_max},
                                  std::tuple{"ISL", isl, e.isl_min, e.isl_max},
                                  std::tuple{"OSL", osl, e.osl_min, e.osl_max}}) {
@@ -177,6 +179,7 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
       if (std::string_view(name) == "ISL") {  // no proven worth there (calibration.h)
         f.isl_unmeasured = true;
         f.ttft = 1;
+        f.ttft_moves_with_load = false;
       }
     }
   }
@@ -266,6 +269,9 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
             fmt::format("calibration table row {}, column {}: expected a value, found none", row, col));
       }
     }
+    // Families are keyed by the catalog's system id (EngineCalibrationKey): a table written with an
+    // alias ("gb200") reads as the id ("gb200_sxm"); a system the catalog lacks stays as written.
+    if (auto system = FindSystem(e.key.system); system.ok()) e.key.system = system->name;
     if (e.key.mode != "static" && e.key.mode != "agg" && e.key.mode != "disagg") {
       return Status::InvalidArgument(fmt::format(
           "calibration table row {}, column mode: expected static, agg or disagg, found '{}'", row, e.key.mode));

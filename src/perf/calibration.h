@@ -110,6 +110,9 @@ struct CalibrationFactors {
   // The concurrency is above the family's measured range: the factors are the edge's, the same at
   // any higher load.
   bool above_measured_load = false;
+  // A higher load would read another TTFT factor: the load is below the top of the family's measured
+  // range, its TTFT line has a load slope and the ISL is a measured one.
+  bool ttft_moves_with_load = false;
 };
 
 class Calibration {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "catalog/embedded.h"
+#include "catalog/system_catalog.h"
 
 namespace dyprof {
 namespace {
@@ -120,9 +121,14 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_EQ(cal.Lookup(Key(), 4096, 100000, 16).read_at_edge,
             "concurrency 4096 at 64, ISL 100000 at 8192, OSL 16 at 128");
   EXPECT_EQ(cal.Lookup(Key(), 1, 0, 512).read_at_edge, "concurrency 1 at 4");
-  // Only a load above the measured range is flagged as one past which the factors stay put.
+  // Only a load above the measured range is flagged as one past which the factors stay put; below
+  // its top a higher load reads another TTFT factor (this family's load slope is not 0), except at
+  // an ISL it has not measured, where TTFT is uncorrected.
   EXPECT_TRUE(cal.Lookup(Key(), 4096, 1024, 128).above_measured_load);
+  EXPECT_FALSE(cal.Lookup(Key(), 4096, 1024, 128).ttft_moves_with_load);
   EXPECT_FALSE(cal.Lookup(Key(), 64, 1024, 128).above_measured_load);
+  EXPECT_TRUE(cal.Lookup(Key(), 8, 1024, 128).ttft_moves_with_load);
+  EXPECT_FALSE(cal.Lookup(Key(), 8, 2048, 128).ttft_moves_with_load);
   EXPECT_FALSE(cal.Lookup(Key(), 1, 1024, 128).above_measured_load);
   // ... and which lengths the family has not measured, within 15 % (it measured ISL 1024 and
   // 8192, OSL 128 and 1024).
@@ -388,6 +394,16 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
                  "found '512'");
 }
 
+TEST(CalibrationTest, ATableWrittenWithASystemAliasReadsAsTheCatalogId) {
+  Calibration table = Calibration::Fit({{{"gb200", "trtllm", "agg", "m", "fp8", "1"}, "s", 4, 1024, 1024, 200, 100, 8, 10},
+                                        {{"gb200", "trtllm", "agg", "m", "fp8", "1"}, "s", 8, 1024, 1024, 200, 100, 8, 10},
+                                        {{"gb200", "trtllm", "agg", "m", "fp8", "1"}, "s", 16, 1024, 1024, 200, 100, 8, 10}});
+  ASSERT_EQ(table.entries().front().key.system, "gb200");  // as the rows named it
+  auto back = Calibration::Parse(table.ToCsv());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->Lookup({"gb200_sxm", "trtllm", "agg", "m", "fp8", "1"}, 8, 1024, 1024).applied);
+}
+
 TEST(CalibrationTest, ShippedTableParsesAndEveryEntryHasItsRows) {
   const Calibration& shipped = Calibration::Shipped();
   ASSERT_FALSE(shipped.entries().empty()) << "data/calibration/silicon.csv missing or malformed";
@@ -400,6 +416,10 @@ TEST(CalibrationTest, ShippedTableParsesAndEveryEntryHasItsRows) {
     for (const std::string& f : {e.key.system, e.key.backend, e.key.mode, e.key.model, e.key.precision}) {
       EXPECT_FALSE(f.empty()) << e.key.ToString();
     }
+    // Keyed by catalog ids, as lookups are (EngineCalibrationKey).
+    auto system = FindSystem(e.key.system);
+    ASSERT_TRUE(system.ok()) << e.key.ToString();
+    EXPECT_EQ(system->name, e.key.system);
   }
 }
 

@@ -52,6 +52,25 @@ Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
   so.top_n = ctx.options.top_n;
   so.dry_run = ctx.options.dry_run;
   so.rerank_top = ctx.options.rerank_top;
+  if (ctx.spec.search_strategy == SearchStrategy::kThorough && !ctx.options.dry_run) {
+    // Thorough: deploy and measure (src/thorough); SIGINT/SIGTERM remove every deployment → 130.
+    if (ctx.options.rerank_top > 0)
+      ctx.env.log->Warn("--rerank-top is ignored in thorough mode: its candidates are measured, not simulated.");
+    ThoroughOptions to = MakeThoroughOptions(ctx);
+    StatusWriter status(ctx.env.fs, ctx.env.clock, ctx.options.output_dir);
+    auto progress = [&](ThoroughPhase phase, const std::string& message) {
+      status.Write({RunStatus::kRunning, message, std::nullopt,
+                    phase == ThoroughPhase::kSweepingPrefill ? Phase::kSweepingPrefill : Phase::kSweepingDecode, false});
+    };
+    DYPROF_ASSIGN_OR_RETURN(StrategyOutcome outcome,
+                            RunThorough(ctx.spec, mode, to, *ctx.env.fs, *ctx.env.log, progress));
+    Decision d = outcome.decision;
+    ctx.outcome = std::move(outcome);
+    return d;
+  }
+  // The rapid search's calibration (thorough candidates are measured, not corrected).
+  if (ctx.options.calibration == "none" && !ctx.options.calibration_table.empty())
+    return Status::InvalidArgument("--calibration-table names a table to apply; expected it without --calibration none");
   Calibration own_table;  // --calibration-table's, alive while the strategy runs
   if (ctx.options.calibration == "shipped" && ctx.options.calibration_table.empty()) {
     so.calibration = &Calibration::Shipped();
@@ -68,22 +87,6 @@ Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
     own_table = *std::move(parsed);
     so.calibration = &own_table;
     so.calibration_source = ctx.options.calibration_table;
-  }
-  if (ctx.spec.search_strategy == SearchStrategy::kThorough && !ctx.options.dry_run) {
-    // Thorough: deploy and measure (src/thorough); SIGINT/SIGTERM remove every deployment → 130.
-    if (ctx.options.rerank_top > 0)
-      ctx.env.log->Warn("--rerank-top is ignored in thorough mode: its candidates are measured, not simulated.");
-    ThoroughOptions to = MakeThoroughOptions(ctx);
-    StatusWriter status(ctx.env.fs, ctx.env.clock, ctx.options.output_dir);
-    auto progress = [&](ThoroughPhase phase, const std::string& message) {
-      status.Write({RunStatus::kRunning, message, std::nullopt,
-                    phase == ThoroughPhase::kSweepingPrefill ? Phase::kSweepingPrefill : Phase::kSweepingDecode, false});
-    };
-    DYPROF_ASSIGN_OR_RETURN(StrategyOutcome outcome,
-                            RunThorough(ctx.spec, mode, to, *ctx.env.fs, *ctx.env.log, progress));
-    Decision d = outcome.decision;
-    ctx.outcome = std::move(outcome);
-    return d;
   }
   DYPROF_ASSIGN_OR_RETURN(StrategyOutcome outcome, RunStrategy(ctx.spec, mode, so, *ctx.env.fs, *ctx.env.log));
   ctx.env.log->Info(fmt::format("Search finished in {:.1f} ms", outcome.search_ms));

@@ -147,7 +147,7 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
           break;
         }
         Metrics m = r->m;
-        bool factors_move_with_load = false;  // a calibration whose factors still change at higher loads
+        bool ttft_factor_moves = false;  // a calibrated TTFT factor that a higher load would change
         if (space.calibration != nullptr) {
           const CalibrationFactors f =
               space.calibration->Lookup(key, m.concurrency > 0 ? m.concurrency : concurrency, space.isl, space.osl);
@@ -155,7 +155,7 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
             ApplyCalibration(f, space.osl, m, /*closed_loop=*/true);
             row.ttft_factor = f.ttft;
             row.tpot_factor = f.tpot;
-            factors_move_with_load = !f.above_measured_load;
+            ttft_factor_moves = f.ttft_moves_with_load;
           }
         }
         row.ttft_ms = m.ttft_ms;
@@ -174,7 +174,7 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
         out.agg.push_back(row);
         // The model's TTFT only grows with the batch; a calibrated one need not while its factor moves
         // with the load (within the family's measured range), so the sweep goes on there.
-        if (!ttft_ok && !factors_move_with_load) break;
+        if (!ttft_ok && !ttft_factor_moves) break;
       }
     }
   }

@@ -26,12 +26,11 @@ struct SearchSpace {
   bool disagg = true;
   int max_batch_size = 512;  // agg concurrency per attention-DP rank / decode batch cap
   // Corrects the aggregated rows' closed-form TTFT and TPOT by their family's measured factors
-  // (EngineCalibrationKey, all backend versions pooled, read at the row's concurrency and the request's lengths) before the TTFT
-  // filter; null = uncorrected. Disaggregated rows are composed in another form than the one the
-  // table was fitted on and stay uncorrected.
+  // (EngineCalibrationKey, all backend versions pooled, read at the row's concurrency and the
+  // request's lengths) before the TTFT filter; null = uncorrected. Disaggregated rows are composed in
+  // another form than the one the table was fitted on and stay uncorrected.
   const Calibration* calibration = nullptr;
 };
-
 
 struct SearchResult {
   std::vector<ConfigRow> agg;       // every evaluated aggregated configuration

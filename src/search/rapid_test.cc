@@ -125,9 +125,10 @@ TEST(RunRapidSearch, Qwen3_32B_OnH200Trtllm) {
   }
 }
 
-// A table with one family for Qwen3-32B on H200 TensorRT-LLM aggregated: the model's TTFT twice the
-// measured one and its TPOT half, at every load, measured at ISL 4000 / OSL 1000.
-Calibration TwiceTtftHalfTpot() {
+// A table with one family, Qwen3-32B on H200 TensorRT-LLM aggregated, measured at 1 to 8 users at
+// ISL 4000 / OSL 1000, where the model's TTFT and TPOT were the measured ones times
+// ttft_error(users) and tpot_error(users).
+Calibration QwenOnH200Family(double (*ttft_error)(double), double (*tpot_error)(double)) {
   std::vector<CalibrationPoint> points;
   for (double c : {1, 2, 4, 8}) {
     CalibrationPoint p;
@@ -137,12 +138,23 @@ Calibration TwiceTtftHalfTpot() {
     p.isl = 4000;
     p.osl = 1000;
     p.meas_ttft_ms = 100 * c;
-    p.pred_ttft_ms = 200 * c;
+    p.pred_ttft_ms = p.meas_ttft_ms * ttft_error(c);
     p.meas_tpot_ms = 10 + c;
-    p.pred_tpot_ms = (10 + c) / 2;
+    p.pred_tpot_ms = p.meas_tpot_ms * tpot_error(c);
     points.push_back(p);
   }
   return Calibration::Fit(points);
+}
+
+// The model's TTFT twice the measured one and its TPOT half, at every load.
+Calibration TwiceTtftHalfTpot() {
+  return QwenOnH200Family([](double) { return 2.0; }, [](double) { return 0.5; });
+}
+
+// The model's TTFT over-predicting more the higher the load (sqrt(users) times the measured one): a
+// TTFT factor that falls with the load across the measured 1 to 8 users.
+Calibration TtftErrorGrowingWithLoad() {
+  return QwenOnH200Family([](double c) { return std::sqrt(c); }, [](double) { return 1.0; });
 }
 
 TEST(RunRapidSearch, CorrectsTheAggregatedRowsByTheirFamilysCalibration) {
@@ -196,47 +208,56 @@ TEST(RunRapidSearch, CorrectsTheAggregatedRowsByTheirFamilysCalibration) {
   ASSERT_TRUE(h100.ok());
   auto h100_engine = PerfEngine::Create(*FindModel("Qwen/Qwen3-32B", fs), *h100, Backend::kTrtllm);
   ASSERT_TRUE(h100_engine.ok());
-  for (const auto& row : RunRapidSearch(*h100_engine, space).agg) EXPECT_EQ(row.tpot_factor, 1);
+  const SearchResult h100_rows = RunRapidSearch(*h100_engine, space);
+  ASSERT_FALSE(h100_rows.agg.empty());
+  for (const auto& row : h100_rows.agg) EXPECT_EQ(row.tpot_factor, 1);
 }
 
 TEST(RunRapidSearch, ATtftRejectionEndsTheBatchSweepOnlyWhereTheFactorsNoLongerMove) {
   MemFileSystem fs;
   auto engine = PerfEngine::Create(*FindModel("Qwen/Qwen3-32B", fs), H200(), Backend::kTrtllm);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
-  const Calibration table = TwiceTtftHalfTpot();  // measured at 1 to 8 users
-  SearchSpace space;
-  space.total_gpus = 1;
-  space.ttft_target_ms = 1e12;
-  space.calibration = &table;
-  const SearchResult all = RunRapidSearch(*engine, space);
-  // The first (split, budget) group's rows by batch; a target just under its batch-2 TTFT.
+  // The rows of the first (split, budget) group, by batch (tp1 on one GPU: concurrency = batch).
   auto group_of = [](const SearchResult& r) {
     std::vector<ConfigRow> g;
     for (const auto& row : r.agg)
       if (row.ctx_tokens == r.agg.front().ctx_tokens && row.split.tp == r.agg.front().split.tp) g.push_back(row);
     return g;
   };
-  const std::vector<ConfigRow> unfiltered = group_of(all);
-  ASSERT_GE(unfiltered.size(), 12u);
-  ASSERT_EQ(unfiltered[1].bs, 2);
-  space.ttft_target_ms = unfiltered[1].ttft_ms * 0.999;
-  // Corrected: the sweep goes on past batch 2 while the load is within the measured 1..8 users, and
-  // ends at the first rejection above them (batch 9).
-  const std::vector<ConfigRow> corrected = group_of(RunRapidSearch(*engine, space));
-  ASSERT_EQ(corrected.size(), 9u);
-  EXPECT_TRUE(corrected[0].feasible);
-  for (size_t i = 1; i < corrected.size(); ++i) EXPECT_FALSE(corrected[i].feasible) << corrected[i].bs;
-  EXPECT_EQ(corrected.back().bs, 9);
-  // The model alone: its TTFT only grows with the batch, so the first rejection ends the sweep.
-  space.calibration = nullptr;
-  space.ttft_target_ms = group_of(RunRapidSearch(*engine, [&] {
-                                    SearchSpace open = space;
-                                    open.ttft_target_ms = 1e12;
-                                    return open;
-                                  }()))[1].ttft_ms * 0.999;
-  const std::vector<ConfigRow> model = group_of(RunRapidSearch(*engine, space));
-  ASSERT_EQ(model.size(), 2u);
-  EXPECT_FALSE(model[1].feasible);
+  // Sweeps with `table` at a TTFT target just under the group's batch-2 TTFT (as `table` reads it).
+  auto sweep = [&](const Calibration* table, int isl) {
+    SearchSpace space;
+    space.total_gpus = 1;
+    space.isl = isl;
+    space.ttft_target_ms = 1e12;
+    space.calibration = table;
+    const std::vector<ConfigRow> unfiltered = group_of(RunRapidSearch(*engine, space));
+    EXPECT_GE(unfiltered.size(), 12u);
+    EXPECT_EQ(unfiltered.at(1).bs, 2);
+    space.ttft_target_ms = unfiltered.at(1).ttft_ms * 0.999;
+    return group_of(RunRapidSearch(*engine, space));
+  };
+  // A TTFT factor that falls with the load (measured at 1 to 8 users), so that the corrected TTFT
+  // need not grow with the batch (here batch 1 reads above batch 2): the sweep goes on past
+  // rejections within 8 users and ends at the first rejection above them, where the factor is the
+  // edge's.
+  const Calibration moving = TtftErrorGrowingWithLoad();
+  const std::vector<ConfigRow> corrected = sweep(&moving, 4000);
+  ASSERT_GT(corrected.size(), 9u);
+  EXPECT_FALSE(corrected[1].feasible);
+  for (size_t i = 0; i + 1 < corrected.size(); ++i)
+    EXPECT_TRUE(corrected[i].bs <= 8 || corrected[i].feasible) << corrected[i].bs;
+  EXPECT_GT(corrected.back().bs, 8);
+  EXPECT_FALSE(corrected.back().feasible);
+  // The first rejection ends the sweep where no higher load changes the TTFT factor: the model alone
+  // (its TTFT only grows with the batch), a family whose factor has no load slope, and an ISL the
+  // family has not measured (TTFT uncorrected).
+  const Calibration flat = TwiceTtftHalfTpot();
+  for (const auto& [table, isl] : {std::pair<const Calibration*, int>{nullptr, 4000}, {&flat, 4000}, {&moving, 2000}}) {
+    const std::vector<ConfigRow> rows = sweep(table, isl);
+    ASSERT_EQ(rows.size(), 2u) << isl;
+    EXPECT_FALSE(rows[1].feasible);
+  }
 }
 
 TEST(RunRapidSearch, SglangDisaggNeedsEqualTp) {

@@ -155,7 +155,12 @@ RerankedList RerankTop(std::vector<ConfigRow>& top, int n, const std::vector<Per
 // each backend's aggregated rows.
 Json CalibrationRecord(const StrategyOptions& options, const std::vector<PerfEngine>& engines, const SearchSpace& space,
                        Logger& log) {
-  if (options.calibration == nullptr || !space.agg) return nullptr;
+  if (options.calibration == nullptr) return nullptr;
+  const Json uncorrected = {{"table", options.calibration_source},
+                            {"agg", "not searched"},
+                            {"disagg", "uncorrected (composed in another form than the table corrects)"},
+                            {"load_simulation", "uncorrected"}};
+  if (!space.agg) return uncorrected;
   Json agg = Json::object();
   for (const PerfEngine& engine : engines) {
     const std::string backend(BackendName(engine.backend()));
@@ -485,7 +490,7 @@ Result<StrategyOutcome> RunStrategy(const DgdrSpec& spec, PickingMode mode, cons
                                            best_ttft, ttft_target, w.isl, total_gpus)
                              : fmt::format("no configuration fits on {} x {}", total_gpus, *spec.hardware->gpu_sku);
     out.warnings.push_back(reason);
-    d.pick_json = {{"mode", std::string(PickingModeName(mode))}, {"error", reason}};
+    d.pick_json = {{"mode", std::string(PickingModeName(mode))}, {"error", reason}, {"calibration", calibration_json}};
     finish(out);
     return out;
   }

@@ -85,10 +85,15 @@ TEST(PickE2E, AggregatedCandidatesCorrectedByTheShippedCalibration) {
 
   // Every aggregated row of the top list carries its factors, and they are what separates it from
   // the same configuration predicted by the model alone; disaggregated rows are the model's.
+  // Keyed by description and, for aggregated rows, the token budget (the description leaves it out).
   auto rows_of = [](const Json& pick, const std::string& mode) {
     std::map<std::string, Json> rows;
-    for (const auto& row : pick["top"])
-      if (row["mode"] == mode) rows[row["description"].get<std::string>()] = row;
+    for (const auto& row : pick["top"]) {
+      if (row["mode"] != mode) continue;
+      std::string key = row["description"].get<std::string>();
+      if (row.contains("engine")) key += " budget " + row["engine"]["max_num_tokens"].dump();
+      rows[key] = row;
+    }
     return rows;
   };
   int compared = 0;
