@@ -302,10 +302,12 @@ TEST(Emulator, BenchAgreesWithTheEmulatorsOwnTiming) {
   EmulatorStats s = emu.emulator().Stats();
   EXPECT_EQ(s.finished, 12);
   // The client times from before it sends to the first chunk it reads, the emulator from receipt
-  // to the chunk it writes: the client's figure is the larger by the HTTP round trip, which on a
-  // loaded 2-core machine reaches ~1 ms of real time (× the speedup), and 2.2 ms with a build running
-  // beside the tests. Allow 5 % or 4 real ms.
-  const double slack_ms = std::max(0.05 * s.avg_ttft_ms, 4.0 * o.speedup);
+  // to the chunk it writes: the client's figure is the larger by the HTTP round trip and the
+  // scheduling of its reader, which on a 2-core machine reaches ~1 ms of real time (× the speedup),
+  // 2.2 ms with a build running beside the tests, and 4–9 ms at a load average of 13–26 from other
+  // jobs on the machine. Allow 5 % or 10 real ms: a client that timed anything but the first chunk
+  // would be off by whole inter-token latencies (23 of them to the last chunk).
+  const double slack_ms = std::max(0.05 * s.avg_ttft_ms, 10.0 * o.speedup);
   EXPECT_GE(rep->ttft.avg, 0.99 * s.avg_ttft_ms);
   EXPECT_LE(rep->ttft.avg, s.avg_ttft_ms + slack_ms);
   EXPECT_NEAR(rep->itl.avg, s.avg_itl_ms, std::max(0.05 * s.avg_itl_ms, 0.5 * o.speedup));
