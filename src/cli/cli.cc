@@ -197,12 +197,6 @@ int RunCli(int argc, char** argv) {
     WriteArgumentFailure(n, args.data(), 2, "--config is required");
     return 2;
   }
-  if (!options.calibration_table.empty() && options.calibration == "none") {
-    const std::string why = "--calibration-table names a table to apply; expected it without --calibration none";
-    std::cerr << "error: " << why << "\n";
-    WriteArgumentFailure(n, args.data(), 2, why);
-    return 2;
-  }
   PosixFileSystem fs;
   SystemClock clock;
   Logger log(&clock);

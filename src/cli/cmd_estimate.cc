@@ -104,16 +104,13 @@ Result<const Calibration*> ChosenCalibration(const EstimateFlags& f, const FileS
     return static_cast<const Calibration*>(nullptr);
   }
   if (f.calibration_table.empty()) return &Calibration::Shipped();
-  DYPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(f.calibration_table));
-  auto parsed = Calibration::Parse(text);
-  if (!parsed.ok()) return Status::InvalidArgument(f.calibration_table + ": " + parsed.status().message());
-  loaded = *std::move(parsed);
+  DYPROF_ASSIGN_OR_RETURN(loaded, Calibration::Read(fs, f.calibration_table));
   return static_cast<const Calibration*>(&loaded);
 }
 
 // Where the applied table came from, for the output.
 std::string CalibrationSource(const EstimateFlags& f) {
-  return f.calibration_table.empty() ? "data/calibration/silicon.csv" : f.calibration_table;
+  return f.calibration_table.empty() ? std::string(kShippedCalibrationSource) : f.calibration_table;
 }
 
 // Why no table applies under --calibration shipped, for the output ("" when one does).

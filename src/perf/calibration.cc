@@ -159,8 +159,8 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
   f.applied = true;
   f.family = e.key.ToString();
   f.rows = e.rows;
-  f.above_measured_load = concurrency > e.concurrency_max;
-  f.ttft_moves_with_load = !f.above_measured_load && e.ttft.slope != 0 && e.concurrency_max > e.concurrency_min;
+  f.ttft_moves_with_load =
+      concurrency <= e.concurrency_max && e.ttft.slope != 0 && e.concurrency_max > e.concurrency_min;
   for (auto [name, v, lo, hi] : {std::tuple{"concurrency", concurrency, e.concurrency_min, e.concurrency_max},
                                  std::tuple{"ISL", isl, e.isl_min, e.isl_max},
                                  std::tuple{"OSL", osl, e.osl_min, e.osl_max}}) {
@@ -327,6 +327,13 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
     }
   }
   return c;
+}
+
+Result<Calibration> Calibration::Read(const FileSystem& fs, const std::string& path) {
+  DYPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
+  auto parsed = Parse(text);
+  if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.status().message());
+  return parsed;
 }
 
 const Calibration& Calibration::Shipped() {

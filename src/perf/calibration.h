@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "catalog/model.h"
+#include "common/file_system.h"
 #include "common/status.h"
 
 namespace dyprof {
@@ -107,13 +108,13 @@ struct CalibrationFactors {
   // none (docs/accuracy.md, eleventh pass). The TPOT factor applies at any OSL (it carried).
   std::string unmeasured_lengths;
   bool isl_unmeasured = false;  // the ISL is among unmeasured_lengths (so ttft is 1)
-  // The concurrency is above the family's measured range: the factors are the edge's, the same at
-  // any higher load.
-  bool above_measured_load = false;
-  // A higher load would read another TTFT factor: the load is below the top of the family's measured
-  // range, its TTFT line has a load slope and the ISL is a measured one.
+  // A higher load would read another TTFT factor: the load is not above the top of the family's
+  // measured range, its TTFT line has a load slope and the ISL is a measured one.
   bool ttft_moves_with_load = false;
 };
+
+// How outputs name the shipped table (Calibration::Shipped).
+inline constexpr std::string_view kShippedCalibrationSource = "data/calibration/silicon.csv";
 
 class Calibration {
  public:
@@ -129,6 +130,10 @@ class Calibration {
   static Result<Calibration> Parse(std::string_view csv_text);
   // The table compiled in from data/calibration/silicon.csv (empty when the file is absent).
   static const Calibration& Shipped();
+  // Reads and parses the table file at `path` (a table of one's own, --calibration-table): the
+  // file system's error when it cannot be read, InvalidArgument "PATH: what Parse found" when it
+  // does not parse.
+  static Result<Calibration> Read(const FileSystem& fs, const std::string& path);
 
   std::string ToCsv() const;
   // The entry for `key` (its version, else the pooled one) read at `concurrency` and the request's

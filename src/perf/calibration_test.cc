@@ -121,15 +121,14 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_EQ(cal.Lookup(Key(), 4096, 100000, 16).read_at_edge,
             "concurrency 4096 at 64, ISL 100000 at 8192, OSL 16 at 128");
   EXPECT_EQ(cal.Lookup(Key(), 1, 0, 512).read_at_edge, "concurrency 1 at 4");
-  // Only a load above the measured range is flagged as one past which the factors stay put; below
-  // its top a higher load reads another TTFT factor (this family's load slope is not 0), except at
-  // an ISL it has not measured, where TTFT is uncorrected.
-  EXPECT_TRUE(cal.Lookup(Key(), 4096, 1024, 128).above_measured_load);
+  // Only above the measured range (4 to 64 users) does a higher load read the same TTFT factor;
+  // up to its top another (this family's load slope is not 0), except at an ISL it has not
+  // measured, where TTFT is uncorrected.
   EXPECT_FALSE(cal.Lookup(Key(), 4096, 1024, 128).ttft_moves_with_load);
-  EXPECT_FALSE(cal.Lookup(Key(), 64, 1024, 128).above_measured_load);
+  EXPECT_TRUE(cal.Lookup(Key(), 64, 1024, 128).ttft_moves_with_load);
   EXPECT_TRUE(cal.Lookup(Key(), 8, 1024, 128).ttft_moves_with_load);
   EXPECT_FALSE(cal.Lookup(Key(), 8, 2048, 128).ttft_moves_with_load);
-  EXPECT_FALSE(cal.Lookup(Key(), 1, 1024, 128).above_measured_load);
+  EXPECT_TRUE(cal.Lookup(Key(), 1, 1024, 128).ttft_moves_with_load);
   // ... and which lengths the family has not measured, within 15 % (it measured ISL 1024 and
   // 8192, OSL 128 and 1024).
   EXPECT_EQ(e.isls, (std::vector<double>{1024, 8192}));

@@ -48,6 +48,8 @@ ThoroughOptions MakeThoroughOptions(const DecisionContext& ctx) {
 }  // namespace
 
 Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
+  if (ctx.options.calibration == "none" && !ctx.options.calibration_table.empty())
+    return Status::InvalidArgument("--calibration-table names a table to apply; expected it without --calibration none");
   StrategyOptions so;
   so.top_n = ctx.options.top_n;
   so.dry_run = ctx.options.dry_run;
@@ -69,22 +71,14 @@ Result<Decision> Decide(DecisionContext& ctx, PickingMode mode) {
     return d;
   }
   // The rapid search's calibration (thorough candidates are measured, not corrected).
-  if (ctx.options.calibration == "none" && !ctx.options.calibration_table.empty())
-    return Status::InvalidArgument("--calibration-table names a table to apply; expected it without --calibration none");
   Calibration own_table;  // --calibration-table's, alive while the strategy runs
   if (ctx.options.calibration == "shipped" && ctx.options.calibration_table.empty()) {
     so.calibration = &Calibration::Shipped();
-    so.calibration_source = "data/calibration/silicon.csv";
+    so.calibration_source = std::string(kShippedCalibrationSource);
   } else if (ctx.options.calibration == "shipped") {
-    auto text = ctx.env.fs->ReadFile(ctx.options.calibration_table);
-    if (!text.ok())
-      return Status::InvalidArgument("--calibration-table " + ctx.options.calibration_table + ": " +
-                                     text.status().message());
-    auto parsed = Calibration::Parse(*text);
-    if (!parsed.ok())
-      return Status::InvalidArgument("--calibration-table " + ctx.options.calibration_table + ": " +
-                                     parsed.status().message());
-    own_table = *std::move(parsed);
+    auto table = Calibration::Read(*ctx.env.fs, ctx.options.calibration_table);
+    if (!table.ok()) return Status::InvalidArgument("--calibration-table: " + table.status().message());
+    own_table = *std::move(table);
     so.calibration = &own_table;
     so.calibration_source = ctx.options.calibration_table;
   }

@@ -42,6 +42,14 @@ struct Fixture {
     decision.prefill.split.tp = 4;
     decision.decode.split.tp = 4;
   }
+  // The report's input over this fixture's spec, decision and outcome.
+  ReportInput Input() {
+    ReportInput in;
+    in.spec = &spec;
+    in.decision = &decision;
+    in.outcome = &outcome;
+    return in;
+  }
 };
 
 size_t Count(const std::string& s, const std::string& needle) {
@@ -52,10 +60,7 @@ size_t Count(const std::string& s, const std::string& needle) {
 
 TEST(Report, DisaggPlannerProfileHasChartTableAndPick) {
   Fixture f;
-  ReportInput in;
-  in.spec = &f.spec;
-  in.decision = &f.decision;
-  in.outcome = &f.outcome;
+  ReportInput in = f.Input();
   in.warnings = {"TTFT SLA 100.0ms is unachievable. Best achievable: 200.0ms. Updating SLA."};
   in.files_written = {"final_config.yaml", "pick.json"};
   in.curve_svgs = {{"Prefill TTFT", "<svg id=\"c1\"></svg>"}};
@@ -87,10 +92,7 @@ TEST(Report, DisaggPlannerProfileHasChartTableAndPick) {
 
 TEST(Report, SaysWhenThePickWasCorrectedByTheCalibration) {
   Fixture f;
-  ReportInput in;
-  in.spec = &f.spec;
-  in.decision = &f.decision;
-  in.outcome = &f.outcome;
+  ReportInput in = f.Input();
   EXPECT_EQ(RenderReportHtml(in).find("silicon calibration"), std::string::npos);  // the model's pick
   f.outcome.chosen->ttft_factor = 0.5;
   f.outcome.chosen->tpot_factor = 1.25;

@@ -156,12 +156,12 @@ RerankedList RerankTop(std::vector<ConfigRow>& top, int n, const std::vector<Per
 Json CalibrationRecord(const StrategyOptions& options, const std::vector<PerfEngine>& engines, const SearchSpace& space,
                        Logger& log) {
   if (options.calibration == nullptr) return nullptr;
-  const Json uncorrected = {{"table", options.calibration_source},
-                            {"agg", "not searched"},
-                            {"disagg", "uncorrected (composed in another form than the table corrects)"},
-                            {"load_simulation", "uncorrected"}};
-  if (!space.agg) return uncorrected;
-  Json agg = Json::object();
+  Json record = {{"table", options.calibration_source},
+                 {"agg", "not searched"},
+                 {"disagg", "uncorrected (composed in another form than the table corrects)"},
+                 {"load_simulation", "uncorrected"}};
+  if (!space.agg) return record;
+  Json& agg = record["agg"] = Json::object();
   for (const PerfEngine& engine : engines) {
     const std::string backend(BackendName(engine.backend()));
     const CalibrationKey key = EngineCalibrationKey(engine, ServingMode::kAgg, "");
@@ -179,10 +179,7 @@ Json CalibrationRecord(const StrategyOptions& options, const std::vector<PerfEng
                          f.isl_unmeasured ? fmt::format(", TPOT only: ISL {} is not one it measured", space.isl)
                                           : std::string()));
   }
-  return {{"table", options.calibration_source},
-          {"agg", agg},
-          {"disagg", "uncorrected (composed in another form than the table corrects)"},
-          {"load_simulation", "uncorrected"}};
+  return record;
 }
 
 // warn_and_update_sla: warn when the best achievable latency misses the target.
