@@ -152,14 +152,20 @@ int RunAccuracy(const AccuracyFlags& f) {
       return 1;
     }
   }
+  // The last five columns say where the calibration files the row (empty for rows it does not fit):
+  // its family, its configuration sweep, the load it is read at, and the mean request lengths.
   std::string per_row = CsvLine({"id", "system", "backend", "mode", "status", "meas_ttft_ms", "pred_ttft_ms",
-                                 "meas_tpot_ms", "pred_tpot_ms", "error"});
+                                 "meas_tpot_ms", "pred_tpot_ms", "error", "family", "sweep", "concurrency",
+                                 "mean_isl", "mean_osl"});
   for (size_t i = 0; i < rows.size(); ++i) {
     const AccuracyRow& a = rows[i];
+    const CalibrationPoint* point = records[i].point >= 0 ? &points[records[i].point] : nullptr;
     per_row += CsvLine({records[i].id, a.system, a.backend, a.mode, records[i].status,
                         fmt::format("{:.4f}", a.meas_ttft_ms), a.predicted ? fmt::format("{:.4f}", a.pred_ttft_ms) : "",
                         fmt::format("{:.4f}", a.meas_tpot_ms), a.predicted ? fmt::format("{:.4f}", a.pred_tpot_ms) : "",
-                        records[i].error});
+                        records[i].error, point ? point->key.ToString() : "", point ? point->sweep : "",
+                        point ? fmt::format("{:g}", point->concurrency) : "", point ? fmt::format("{:g}", point->isl) : "",
+                        point ? fmt::format("{:g}", point->osl) : ""});
   }
   std::cout << FormatAccuracyTable(ComputeAccuracy(rows));
   if (!f.errors_csv.empty()) {
