@@ -394,6 +394,7 @@ int RunSingle(const EstimateFlags& f) {
                             {"rows", calibration.rows},
                             {"ttft_factor", calibration.ttft},
                             {"tpot_factor", calibration.tpot},
+                            {"ttft_neighbours", calibration.ttft_neighbours},
                             {"uncalibrated_ttft_ms", uncalibrated.ttft_ms},
                             {"uncalibrated_tpot_ms", uncalibrated.tpot_ms},
                             {"read_at_edge", calibration.read_at_edge.empty() ? Json(nullptr)
@@ -461,6 +462,10 @@ int RunSingle(const EstimateFlags& f) {
     out += fmt::format("calibration  {} ({} measured rows): TTFT x{:.3f} (model {:.2f} ms), TPOT x{:.3f} (model {:.3f} ms)",
                        calibration.family, calibration.rows, calibration.ttft, uncalibrated.ttft_ms, calibration.tpot,
                        uncalibrated.tpot_ms);
+    if (calibration.ttft_neighbours > 0) {
+      out += fmt::format("; TTFT from the family's line and its {} measured row{} at this ISL near this load",
+                         calibration.ttft_neighbours, calibration.ttft_neighbours == 1 ? "" : "s");
+    }
     // Beyond the family's measurements the factors are the edge's; at an ISL the family has not
     // measured TTFT is left uncorrected (CalibrationFactors::unmeasured_lengths).
     if (!calibration.read_at_edge.empty()) {

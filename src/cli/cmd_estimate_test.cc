@@ -617,6 +617,10 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   EXPECT_NE(own.out.find("calibration  h200_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@0.19.0 (4 measured rows): TTFT x"),
             std::string::npos)
       << own.out;
+  // Its row at ISL 1024 and 8 users, near the request, moves the TTFT line.
+  EXPECT_NE(own.out.find("; TTFT from the family's line and its 1 measured row at this ISL near this load\n"),
+            std::string::npos)
+      << own.out;
   EXPECT_EQ(own.out.find("beyond the family's measurements"), std::string::npos) << own.out;
   EXPECT_EQ(own.out.find("not measured"), std::string::npos) << own.out;
   // Beyond the measured loads and lengths the factors are the edge's, and the line says so.
@@ -635,6 +639,7 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   ASSERT_EQ(beyond_json.rc, 0) << beyond_json.out;
   EXPECT_NE(beyond_json.out.find("\"read_at_edge\": \"concurrency 64 at 8, ISL 8192 at 4096\""), std::string::npos)
       << beyond_json.out;
+  EXPECT_NE(beyond_json.out.find("\"ttft_neighbours\": 0"), std::string::npos) << beyond_json.out;
   ExecResult missing = Exec(qwen + dir + "/absent.csv", true);
   EXPECT_EQ(missing.rc, 1) << missing.out;
   EXPECT_NE(missing.out.find(dir + "/absent.csv"), std::string::npos) << missing.out;

@@ -28,6 +28,9 @@ constexpr const char* kColumns[] = {"system",          "backend",         "mode"
 constexpr int kKeyColumns = 6, kNumberColumns = 14, kListColumns = 2;
 static_assert(std::size(kColumns) == kKeyColumns + kNumberColumns + kListColumns,
               "six key columns, fourteen numbers, then two lists (Parse reads them in order)");
+// Written last; optional on reading (tables written before it have no residuals): ';'-separated
+// "isl:concurrency:residual" triples, CalibrationEntry::ttft_residuals.
+constexpr const char* kResidualsColumn = "ttft_residuals";
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -117,6 +120,16 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
       *coefficient = std::clamp(*coefficient * shrink, -kCalibrationMaxCoefficient, kCalibrationMaxCoefficient);
     }
   }
+  if (key.mode == kNeighbourCorrectionMode) {
+    for (size_t i = 0; i < pts.size(); ++i) {
+      const double residual = ttft[i] - e.ttft.At(x[i], ln_isl[i]);
+      e.ttft_residuals.push_back({pts[i]->isl, pts[i]->concurrency,
+                                  std::clamp(residual, -kCalibrationMaxCoefficient, kCalibrationMaxCoefficient)});
+    }
+    std::sort(e.ttft_residuals.begin(), e.ttft_residuals.end(), [](const TtftResidual& a, const TtftResidual& b) {
+      return std::tie(a.isl, a.concurrency, a.residual) < std::tie(b.isl, b.concurrency, b.residual);
+    });
+  }
   if (key.mode == kUncalibratedTpotMode) e.tpot = {};
   return e;
 }
@@ -135,11 +148,15 @@ CalibrationKey Pooled(CalibrationKey k) {
 // its pooled family only); unusable points and repeats of a point already taken are dropped.
 std::map<CalibrationKey, std::vector<const CalibrationPoint*>> Families(const std::vector<CalibrationPoint>& points) {
   std::map<CalibrationKey, std::vector<const CalibrationPoint*>> families;
-  // One run recorded twice (the same sweep, load and measurements in one family) counts once.
-  std::set<std::tuple<CalibrationKey, std::string, double, double, double>> seen;
+  // One run recorded twice (the same sweep, load and measurements in one family) counts once. Its
+  // two records agree to six decimals of a millisecond, not always to the last bit of a double.
+  std::set<std::tuple<CalibrationKey, std::string, double, long long, long long>> seen;
+  auto micro_ms = [](double ms) { return std::llround(ms * 1e6); };
   for (const CalibrationPoint& p : points) {
     if (!Usable(p)) continue;
-    if (!seen.emplace(p.key, p.sweep, p.concurrency, p.meas_ttft_ms, p.meas_tpot_ms).second) continue;
+    if (!seen.emplace(p.key, p.sweep, p.concurrency, micro_ms(p.meas_ttft_ms), micro_ms(p.meas_tpot_ms)).second) {
+      continue;
+    }
     if (HasOwnVersion(p.key)) families[p.key].push_back(&p);
     families[Pooled(p.key)].push_back(&p);
   }
@@ -154,13 +171,39 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
   const double x = LogWithin(concurrency, e.concurrency_min, e.concurrency_max);
   const double ln_isl = LogWithin(isl, e.isl_min, e.isl_max) - std::log(e.isl_min);
   const double ln_osl = LogWithin(osl, e.osl_min, e.osl_max) - std::log(e.osl_min);
-  f.ttft = std::clamp(std::exp(-e.ttft.At(x, ln_isl)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
+  // The line, moved by the median residual of the rows at the request's ISL within a factor
+  // kCalibrationNeighbourLoadRatio of its (clamped) load.
+  double ttft_log_error = e.ttft.At(x, ln_isl);
+  std::vector<double> near;
+  const double load = std::clamp(concurrency > 0 ? concurrency : e.concurrency_min, e.concurrency_min,
+                                 e.concurrency_max);
+  constexpr double kRatioSlack = 1 + 1e-9;  // loads a factor of exactly two apart are neighbours
+  const double isl_read = isl > 0 ? isl : e.isl_min;  // a non-positive ISL reads the shortest, as the line does
+  for (const TtftResidual& r : e.ttft_residuals) {
+    const bool same_isl = std::abs(r.isl - isl_read) <= kCalibrationLengthTolerance * isl_read;
+    if (same_isl && std::max(r.concurrency, load) <=
+                        kCalibrationNeighbourLoadRatio * kRatioSlack * std::min(r.concurrency, load)) {
+      near.push_back(r.residual);
+    }
+  }
+  f.ttft_neighbours = static_cast<int>(near.size());
+  if (!near.empty()) ttft_log_error += Median(std::move(near));
+  f.ttft = std::clamp(std::exp(-ttft_log_error), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
   f.tpot = std::clamp(std::exp(-e.tpot.At(x, ln_osl)), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
   f.applied = true;
   f.family = e.key.ToString();
   f.rows = e.rows;
-  f.ttft_moves_with_load =
-      concurrency <= e.concurrency_max && e.ttft.slope != 0 && e.concurrency_max > e.concurrency_min;
+  // The factor moves with the load through the line's slope or through residuals that differ at
+  // the request's ISL (equal ones add the same at every load).
+  bool residuals_differ = false;
+  const TtftResidual* first_at_isl = nullptr;
+  for (const TtftResidual& r : e.ttft_residuals) {
+    if (std::abs(r.isl - isl_read) > kCalibrationLengthTolerance * isl_read) continue;
+    if (first_at_isl == nullptr) first_at_isl = &r;
+    residuals_differ = residuals_differ || r.residual != first_at_isl->residual;
+  }
+  f.ttft_moves_with_load = concurrency <= e.concurrency_max && e.concurrency_max > e.concurrency_min &&
+                           (e.ttft.slope != 0 || residuals_differ);
   for (auto [name, v, lo, hi] : {std::tuple{"concurrency", concurrency, e.concurrency_min, e.concurrency_max},
                                  std::tuple{"ISL", isl, e.isl_min, e.isl_max},
                                  std::tuple{"OSL", osl, e.osl_min, e.osl_max}}) {
@@ -180,6 +223,7 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
         f.isl_unmeasured = true;
         f.ttft = 1;
         f.ttft_moves_with_load = false;
+        f.ttft_neighbours = 0;
       }
     }
   }
@@ -214,6 +258,48 @@ Result<std::vector<double>> ParseLengths(std::string_view text, size_t row, std:
         "calibration table row {}, column {}: expected at most {} ascending lengths from {} to {} separated by ';', "
         "found '{}'",
         row, column, rows, lo, hi, text));
+  }
+  return out;
+}
+
+// The kResidualsColumn text of an entry of `rows` rows whose measured ISLs and load range are set:
+// at most `rows` "isl:concurrency:residual" triples, each ISL one of the entry's, each load within
+// its range, each residual within ±kCalibrationMaxCoefficient; "" for none.
+Result<std::vector<TtftResidual>> ParseResiduals(std::string_view text, size_t row, const CalibrationEntry& e) {
+  std::vector<TtftResidual> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = std::min(text.find(';', start), text.size());
+    const std::string_view triple = text.substr(start, end - start);
+    const size_t colon1 = triple.find(':');
+    const size_t colon2 = colon1 == std::string_view::npos ? colon1 : triple.find(':', colon1 + 1);
+    const auto bad = [&](std::string_view why) {
+      return Status::InvalidArgument(fmt::format(
+          "calibration table row {}, column {}: expected 'isl:concurrency:residual' triples separated by ';' ({}), "
+          "found '{}'",
+          row, kResidualsColumn, why, triple));
+    };
+    if (colon2 == std::string_view::npos) return bad("three numbers");
+    TtftResidual r;
+    for (auto [dst, field] : {std::pair{&r.isl, triple.substr(0, colon1)},
+                              std::pair{&r.concurrency, triple.substr(colon1 + 1, colon2 - colon1 - 1)},
+                              std::pair{&r.residual, triple.substr(colon2 + 1)}}) {
+      auto v = ParseNumber(field, row, kResidualsColumn);
+      if (!v.ok()) return bad("three numbers");
+      *dst = *v;
+    }
+    if (!std::binary_search(e.isls.begin(), e.isls.end(), r.isl)) return bad("an ISL among isls");
+    if (r.concurrency < e.concurrency_min || r.concurrency > e.concurrency_max) return bad("a load within the range");
+    if (std::abs(r.residual) > kCalibrationMaxCoefficient) {
+      return bad(fmt::format("a residual within ±{:g}", kCalibrationMaxCoefficient));
+    }
+    out.push_back(r);
+    start = end + 1;
+  }
+  if (static_cast<double>(out.size()) > e.rows) {
+    return Status::InvalidArgument(fmt::format("calibration table row {}, column {}: expected at most {} triples, found {}",
+                                               row, kResidualsColumn, e.rows, out.size()));
   }
   return out;
 }
@@ -318,6 +404,9 @@ Result<Calibration> Calibration::Parse(std::string_view csv_text) {
          {std::tuple{0, &e.isls, e.isl_min, e.isl_max}, std::tuple{1, &e.osls, e.osl_min, e.osl_max}}) {
       DYPROF_ASSIGN_OR_RETURN(*dst, ParseLengths(t.Get(i, lists[k]), row, lists[k], lo, hi, e.rows));
     }
+    if (t.Column(kResidualsColumn) >= 0) {
+      DYPROF_ASSIGN_OR_RETURN(e.ttft_residuals, ParseResiduals(t.Get(i, kResidualsColumn), row, e));
+    }
     c.entries_.push_back(std::move(e));
   }
   std::sort(c.entries_.begin(), c.entries_.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
@@ -348,7 +437,9 @@ const Calibration& Calibration::Shipped() {
 }
 
 std::string Calibration::ToCsv() const {
-  std::string out = CsvLine(std::vector<std::string>(std::begin(kColumns), std::end(kColumns)));
+  std::vector<std::string> header(std::begin(kColumns), std::end(kColumns));
+  header.push_back(kResidualsColumn);
+  std::string out = CsvLine(header);
   for (const CalibrationEntry& e : entries_) {
     std::vector<std::string> fields = {e.key.system, e.key.backend,         e.key.mode,
                                        e.key.model,  e.key.precision,       e.key.backend_version,
@@ -364,6 +455,13 @@ std::string Calibration::ToCsv() const {
     }
     fields.push_back(fmt::format("{}", fmt::join(e.isls, ";")));
     fields.push_back(fmt::format("{}", fmt::join(e.osls, ";")));
+    std::string residuals;
+    for (const TtftResidual& r : e.ttft_residuals) {
+      // ISL and load as the lists above (exact, so that the ISL reads back among them), residual
+      // to five decimals like the coefficients.
+      residuals += fmt::format("{}{}:{}:{:.5f}", residuals.empty() ? "" : ";", r.isl, r.concurrency, r.residual);
+    }
+    fields.push_back(std::move(residuals));
     out += CsvLine(fields);
   }
   return out;

@@ -7,8 +7,9 @@
 // line in the log of the metric's length (TTFT: ln ISL, TPOT: ln OSL; Theil–Sen again, only when the
 // family has more than one length), and the sum shrunk towards zero by n / (n + kCalibrationShrinkRows);
 // a prediction is divided by exp(fit), read at the request's concurrency and length, each clamped to
-// the family's measured range; TTFT is left uncorrected at an ISL the family has not measured
-// (CalibrationFactors::unmeasured_lengths). Every family is also fitted pooled
+// the family's measured range; an aggregated family's TTFT line is then moved by the median of what
+// it leaves of the family's rows near the request (kNeighbourCorrectionMode); TTFT is left
+// uncorrected at an ISL the family has not measured (CalibrationFactors::unmeasured_lengths). Every family is also fitted pooled
 // over its backend versions (version "*"): that entry serves requests whose version is unknown ("")
 // or has no entry of its own. Families with fewer than kCalibrationMinRows rows get no entry, and
 // disaggregated families no TPOT correction (kUncalibratedTpotMode) and no TTFT length term
@@ -47,6 +48,15 @@ inline constexpr std::string_view kUncalibratedTpotMode = "disagg";
 // and h200 SGLang from 40.0 to 73.2 % (docs/accuracy.md, tenth pass); on aggregated rows it took
 // TTFT from 16.7 to 14.3 %.
 inline constexpr std::string_view kNoLengthTermMode = "disagg";
+// Families of this mode keep each fitted row's TTFT residual (what the line leaves of its log
+// error) and correct the line by the median residual of the rows at the request's ISL whose load
+// is within a factor kCalibrationNeighbourLoadRatio of the request's: the log error is not a line
+// in ln(concurrency) (it bends where batches fill up). Held out by sweep it took the aggregated
+// rows' TTFT from 14.0 to 11.5 % median and 62.3 to 68.5 % within 20 %; on disaggregated rows,
+// whose neighbours run other worker splits, it did worse held out by workload (34.9 -> 35.9 %;
+// docs/accuracy.md, twelfth pass).
+inline constexpr std::string_view kNeighbourCorrectionMode = "agg";
+inline constexpr double kCalibrationNeighbourLoadRatio = 2.0;
 
 // The family of a weight format: "bf16" (bf16, fp16), "fp8" (fp8, fp8_block), "fp4" (nvfp4,
 // mxfp4), "int4" (int4_wo). Checkpoints and measured rows name one format several ways.
@@ -83,6 +93,13 @@ struct LogErrorLine {
   }
 };
 
+// A fitted row of a kNeighbourCorrectionMode family: its mean ISL, its load and the TTFT log error
+// the family's (shrunk) line leaves of it, ln(pred / meas) − line.
+struct TtftResidual {
+  double isl = 0, concurrency = 0, residual = 0;
+  bool operator==(const TtftResidual&) const = default;
+};
+
 struct CalibrationEntry {
   CalibrationKey key;
   int rows = 0;     // measured rows fitted
@@ -91,6 +108,7 @@ struct CalibrationEntry {
   double isl_min = 0, isl_max = 0, osl_min = 0, osl_max = 0;  // tokens
   std::vector<double> isls, osls;  // the distinct lengths measured, ascending (tokens)
   LogErrorLine ttft, tpot;  // already shrunk; ttft's length is the ISL, tpot's the OSL
+  std::vector<TtftResidual> ttft_residuals;  // kNeighbourCorrectionMode only; by ISL, then load
 };
 
 // What a lookup applies: predictions are multiplied by ttft / tpot.
@@ -109,8 +127,11 @@ struct CalibrationFactors {
   std::string unmeasured_lengths;
   bool isl_unmeasured = false;  // the ISL is among unmeasured_lengths (so ttft is 1)
   // A higher load would read another TTFT factor: the load is not above the top of the family's
-  // measured range, its TTFT line has a load slope and the ISL is a measured one.
+  // measured range, its TTFT line has a load slope or its residuals at the ISL differ, and the ISL
+  // is a measured one.
   bool ttft_moves_with_load = false;
+  // Fitted rows whose residual corrected the TTFT line (kNeighbourCorrectionMode), 0 when none.
+  int ttft_neighbours = 0;
 };
 
 // How outputs name the shipped table (Calibration::Shipped).

@@ -24,9 +24,11 @@ CalibrationPoint Point(const CalibrationKey& key, std::string sweep, double conc
 }
 
 // One table row: the key fields, "rows,sweeps,concurrency_min,concurrency_max", the lengths
-// 1024..1024 (ISL and OSL), the six log-error coefficients, then the measured lengths (1024).
-std::string TableRow(std::string_view key, std::string_view counts, std::string_view coefficients = "0,0,0,0,0,0") {
-  return fmt::format("{},{},1024,1024,1024,1024,{},1024,1024\n", key, counts, coefficients);
+// 1024..1024 (ISL and OSL), the six log-error coefficients, the measured lengths (1024), then the
+// TTFT residuals (none unless given).
+std::string TableRow(std::string_view key, std::string_view counts, std::string_view coefficients = "0,0,0,0,0,0",
+                     std::string_view residuals = "") {
+  return fmt::format("{},{},1024,1024,1024,1024,{},1024,1024,{}\n", key, counts, coefficients, residuals);
 }
 constexpr std::string_view kVllmKey = "h200_sxm,vllm,agg,m,fp8,*";
 
@@ -62,11 +64,14 @@ TEST(CalibrationTest, FitsTheLogErrorAsALineInLogConcurrencyShrunkByRowCount) {
   EXPECT_EQ(e.tpot.length_slope, 0);
 
   // Predictions are divided by exp(line); outside the measured loads the line is read at the edge.
+  // TTFT's line is then moved by the residual of the rows measured within a factor 2 of the load:
+  // at 16 only its own row, whose residual is the (1 − shrink) of its error the line left.
   CalibrationFactors f = cal.Lookup(Key(), 16, 1024, 1024);
   ASSERT_TRUE(f.applied);
   EXPECT_EQ(f.rows, 5);
   EXPECT_EQ(f.family, "b200_sxm/sglang/agg/deepseek-ai/DeepSeek-R1/fp8@0.5.9");
-  EXPECT_NEAR(f.ttft, std::exp(-shrink * (0.5 - 0.1 * std::log(16.0))), 1e-12);
+  EXPECT_EQ(f.ttft_neighbours, 1);
+  EXPECT_NEAR(f.ttft, std::exp(-(0.5 - 0.1 * std::log(16.0))), 1e-12);
   EXPECT_NEAR(f.tpot, std::exp(-shrink * 0.2), 1e-12);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 4096, 1024, 1024).ttft, cal.Lookup(Key(), 256, 1024, 1024).ttft);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 0.5, 1024, 1024).ttft, cal.Lookup(Key(), 1, 1024, 1024).ttft);
@@ -102,9 +107,12 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_DOUBLE_EQ(e.osl_max, 1024);
 
   // Read at a measured ISL and at an OSL between the measured ones; beyond them at the edge, like
-  // the load (ISL 9000 is within 15 % of the measured 8192).
+  // the load (ISL 9000 is within 15 % of the measured 8192). TTFT's neighbours at load 8 are the
+  // rows at 4 and 16 of its ISL: the median of their residuals, (1 − shrink) of the error at 8,
+  // makes up what the shrunk line left.
   const CalibrationFactors f = cal.Lookup(Key(), 8, 8192, 512);
-  EXPECT_NEAR(f.ttft, std::exp(-shrink * ttft_err(8, 8192)), 1e-12);
+  EXPECT_EQ(f.ttft_neighbours, 2);
+  EXPECT_NEAR(f.ttft, std::exp(-ttft_err(8, 8192)), 1e-12);
   EXPECT_NEAR(f.tpot, std::exp(-shrink * tpot_err(512)), 1e-12);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 9000, 16).ttft, cal.Lookup(Key(), 8, 8192, 128).ttft);
   EXPECT_DOUBLE_EQ(cal.Lookup(Key(), 8, 100000, 16).tpot, cal.Lookup(Key(), 8, 8192, 128).tpot);
@@ -235,8 +243,9 @@ TEST(CalibrationTest, LeavingTheSweepOutFitsWithoutTheRowsOwnSweep) {
       EXPECT_NEAR(held[i].ttft, 1.0, 1e-12);
     } else {
       // Fitted on x and the other clean sweep: slope 0, intercept the median of three ln 2 and
-      // three 0 (the mean of the middle two), shrunk by 6 / 9.
-      EXPECT_NEAR(held[i].ttft, std::exp(-(std::log(2.0) / 2) * 6.0 / 9.0), 1e-12);
+      // three 0 (the mean of the middle two), shrunk by 6 / 9; then moved by the median residual of
+      // the x and clean rows at the row's load (the loads are a factor 4 apart): ln 2 / 2 in all.
+      EXPECT_NEAR(held[i].ttft, std::exp(-std::log(2.0) / 2), 1e-12);
     }
   }
   // A family left with fewer than 3 rows outside the sweep gets no held-out factor.
@@ -256,9 +265,10 @@ TEST(CalibrationTest, LeavingTheLengthsOutLeavesOutEveryLayoutOfThem) {
   const std::vector<CalibrationFactors> sweep_out = LeaveOut(pts, HeldOut::kSweep);
   const std::vector<CalibrationFactors> lengths_out = LeaveOut(pts, HeldOut::kWorkload);
   // A tp4 row without its sweep still has tp8's rows at its lengths: the length line reads ln 2
-  // at 1024 tokens (shrunk by 6 / 9). Without its lengths only the exact long rows are left.
+  // at 1024 tokens (shrunk by 6 / 9), tp8's row at its load the rest. Without its lengths only the
+  // exact long rows are left.
   ASSERT_TRUE(sweep_out[0].applied && lengths_out[0].applied);
-  EXPECT_NEAR(sweep_out[0].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
+  EXPECT_NEAR(sweep_out[0].ttft, 0.5, 1e-12);
   EXPECT_NEAR(lengths_out[0].ttft, 1.0, 1e-12);
   // A long row is fitted on the six short rows alone, and 8192 tokens is an ISL they did not
   // measure: their 2x is not carried there, TTFT is left uncorrected.
@@ -269,7 +279,8 @@ TEST(CalibrationTest, LeavingTheLengthsOutLeavesOutEveryLayoutOfThem) {
 
 TEST(CalibrationTest, LeavingEachLengthOutFitsTtftWithoutItsIslAndTpotWithoutItsOsl) {
   // Three workloads: 1024/1024 (TTFT and TPOT 2x too slow), 1024/8192 (TTFT 2x, TPOT exact),
-  // 8192/1024 (TTFT exact, TPOT 2x). Each metric's error follows its own length only.
+  // 8192/1024 (TTFT exact, TPOT 2x). Each metric's error follows its own length only. (TTFT's
+  // line is moved by the rows at its ISL and load, TPOT's is not: in full, and shrunk.)
   std::vector<CalibrationPoint> pts;
   for (double c : {4.0, 16.0, 64.0}) {
     pts.push_back(Point(Key(), "short", c, std::log(2.0), std::log(2.0), 1024, 1024));
@@ -282,7 +293,7 @@ TEST(CalibrationTest, LeavingEachLengthOutFitsTtftWithoutItsIslAndTpotWithoutIts
   // 8192/1024): both length lines read ln 2 there. Without its ISL, TTFT is fitted on 8192/1024
   // alone (exact); without its OSL, TPOT on 1024/8192 alone (exact): no correction.
   ASSERT_TRUE(workload_out[0].applied && length_out[0].applied);
-  EXPECT_NEAR(workload_out[0].ttft, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
+  EXPECT_NEAR(workload_out[0].ttft, 0.5, 1e-12);
   EXPECT_NEAR(workload_out[0].tpot, std::exp(-std::log(2.0) * 6.0 / 9.0), 1e-12);
   EXPECT_NEAR(length_out[0].ttft, 1.0, 1e-12);
   EXPECT_NEAR(length_out[0].tpot, 1.0, 1e-12);
@@ -305,8 +316,11 @@ TEST(CalibrationTest, LeavingTheSweepOutKeepsItOutOfThePooledFitToo) {
 }
 
 TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
+  // Its two records agree to six decimals of a millisecond, not to the last bit: still once.
   std::vector<CalibrationPoint> pts = {Point(Key(), "a", 4, 0.3), Point(Key(), "a", 4, 0.3),
                                        Point(Key(), "b", 8, 0.3), Point(Key(), "c", 16, 0.3)};
+  pts[1].meas_tpot_ms *= 1 + 1e-15;
+  ASSERT_NE(pts[1].meas_tpot_ms, pts[0].meas_tpot_ms);
   const Calibration cal = Calibration::Fit(pts);
   const CalibrationEntry& e = cal.entries()[1];
   EXPECT_EQ(e.rows, 3);
@@ -314,9 +328,9 @@ TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
   // An extreme (but parseable) table still gives factors within [1/20, 20], by load and by length.
   auto extreme = Calibration::Parse(Calibration().ToCsv() +  // an empty table's CSV: the header
                                     "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*,3,1,4,1000000,1,16777216,1,"
-                                    "16777216,-10,-10,0,10,10,0,1;16777216,1;16777216\n"
+                                    "16777216,-10,-10,0,10,10,0,1;16777216,1;16777216,\n"
                                     "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,1,3,1,4,1000000,1,16777216,1,"
-                                    "16777216,0,0,-10,0,0,10,1;16777216,1;16777216\n");
+                                    "16777216,0,0,-10,0,0,10,1;16777216,1;16777216,16777216:4:-10\n");
   ASSERT_TRUE(extreme.ok()) << extreme.status().message();
   CalibrationFactors f = extreme->Lookup(Key(""), 1000000, 1, 1024);  // ISL 1: a measured one
   EXPECT_DOUBLE_EQ(f.ttft, kCalibrationMaxFactor);
@@ -371,26 +385,80 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
                  "row 1, column backend_version: expected a value, found none");
   expect_refused(TableRow("h200_sxm,vllm,mixed,m,fp8,*", "3,1,4,8"),
                  "row 1, column mode: expected static, agg or disagg, found 'mixed'");
-  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,512,1024,1024,0,0,0,0,0,0,1024,1024\n",
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,512,1024,1024,0,0,0,0,0,0,1024,1024,\n",
                  "row 1: expected 0 < isl_min <= isl_max <= 16777216, found 1024 and 512");
-  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,16777217,1024,1024,0,0,0,0,0,0,1024,1024\n",
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,16777217,1024,1024,0,0,0,0,0,0,1024,1024,\n",
                  "row 1: expected 0 < isl_min <= isl_max <= 16777216, found 1024 and 16777217");
   expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,11,0,0,0"),
                  "row 1, column ttft_isl_slope: expected a log error within ±10, found 11");
   expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,-11"),
                  "row 1, column tpot_osl_slope: expected a log error within ±10, found -11");
-  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,1024,0,1024,0,0,0,0,0,0,1024,1024\n",
+  expect_refused(std::string(kVllmKey) + ",3,1,4,8,1024,1024,0,1024,0,0,0,0,0,0,1024,1024,\n",
                  "row 1: expected 0 < osl_min <= osl_max");
-  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 22 fields, found 9");
+  expect_refused("h200_sxm,vllm,agg,m,fp8,*,3,1,4\n", "row 1: expected 23 fields, found 9");
   // The measured lengths: ascending, from the column's minimum to its maximum, at most one per row.
   const std::string lengths_row = std::string(kVllmKey) + ",3,1,4,8,922,7373,1024,1024,0,0,0,0,0,0,";
-  EXPECT_TRUE(Calibration::Parse(header + lengths_row + "922;7373,1024\n").ok());
+  EXPECT_TRUE(Calibration::Parse(header + lengths_row + "922;7373,1024,\n").ok());
   for (const char* isls : {"7373;922", "922;922;7373", "922", "922;1024;2048;7373", "922;;7373", "922;x"}) {
-    expect_refused(lengths_row + "\"" + isls + "\",1024\n", "row 1, column isls: expected");
+    expect_refused(lengths_row + "\"" + isls + "\",1024,\n", "row 1, column isls: expected");
   }
-  expect_refused(lengths_row + "922;7373,512\n",
+  expect_refused(lengths_row + "922;7373,512,\n",
                  "row 1, column osls: expected at most 3 ascending lengths from 1024 to 1024 separated by ';', "
                  "found '512'");
+  // The TTFT residuals: "isl:concurrency:residual" triples at a measured ISL and load, at most one
+  // per row; the column may be missing (a table written before it: no residuals).
+  EXPECT_TRUE(Calibration::Parse(header + TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,0", "1024:4:0.1;1024:8:-0.2")).ok());
+  for (const char* residuals : {"1024:4", "1024:4:x", "1024;4;0.1", "2048:4:0.1", "1024:2:0.1", "1024:4:11",
+                                "1024:4:0;1024:4:0;1024:8:0;1024:8:0"}) {
+    expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,0", std::string("\"") + residuals + "\""),
+                   "row 1, column ttft_residuals: expected");
+  }
+  std::string old_header = header.substr(0, header.find(",ttft_residuals")) + "\n";
+  std::string old_row = TableRow(kVllmKey, "3,1,4,8");
+  old_row.erase(old_row.size() - 2);  // the empty residuals field and its comma
+  auto old_table = Calibration::Parse(old_header + old_row + "\n");
+  ASSERT_TRUE(old_table.ok()) << old_table.status().message();
+  EXPECT_TRUE(old_table->entries().front().ttft_residuals.empty());
+}
+
+TEST(CalibrationTest, TtftNearTheRequestIsCorrectedByTheRowsMeasuredThere) {
+  // The model's TTFT error bends: exact up to 16 users, 2x too slow from 64 (batches fill up). The
+  // line through it misses both ends; the rows within a factor 2 of the load say what it missed.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0, 256.0}) {
+    for (std::string sweep : {"tp4", "tp8"}) pts.push_back(Point(Key(), sweep, c, c >= 64 ? std::log(2.0) : 0));
+  }
+  const Calibration cal = Calibration::Fit(pts);
+  const CalibrationEntry& e = cal.entries()[1];
+  ASSERT_EQ(e.ttft_residuals.size(), 8u);
+  for (double c : {4.0, 16.0, 64.0, 256.0}) {
+    const double line = e.ttft.At(std::log(c), 0);
+    EXPECT_NEAR(cal.Lookup(Key(), c, 1024, 1024).ttft, c >= 64 ? 0.5 : 1.0, 1e-12) << c << " line " << line;
+  }
+  // At 32 the neighbours are the rows at 16 and 64 (the median of their residuals); at 128, 64
+  // and 256; at 2048 (read at the top, 256) only 256's; at an ISL not measured, none at all.
+  const double at32 = e.ttft.At(std::log(32.0), 0) +
+                      (-e.ttft.At(std::log(16.0), 0) + std::log(2.0) - e.ttft.At(std::log(64.0), 0)) / 2;
+  EXPECT_EQ(cal.Lookup(Key(), 32, 1024, 1024).ttft_neighbours, 4);
+  EXPECT_NEAR(cal.Lookup(Key(), 32, 1024, 1024).ttft, std::exp(-at32), 1e-12);
+  EXPECT_NEAR(cal.Lookup(Key(), 128, 1024, 1024).ttft, 0.5, 1e-12);
+  EXPECT_NEAR(cal.Lookup(Key(), 2048, 1024, 1024).ttft, 0.5, 1e-12);
+  EXPECT_EQ(cal.Lookup(Key(), 2048, 1024, 1024).ttft_neighbours, 2);
+  EXPECT_EQ(cal.Lookup(Key(), 32, 4096, 1024).ttft_neighbours, 0);
+  EXPECT_EQ(cal.Lookup(Key(), 32, 4096, 1024).ttft, 1);
+  // A load a factor of exactly 2 from a measured one counts (8 from 4 and 16: neighbours 4 rows).
+  EXPECT_EQ(cal.Lookup(Key(), 8, 1024, 1024).ttft_neighbours, 4);
+  // The table keeps the residuals: a round trip reads the same factors (to its five decimals).
+  auto back = Calibration::Parse(cal.ToCsv());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->entries()[1].ttft_residuals.size(), 8u);
+  EXPECT_NEAR(back->Lookup(Key(), 32, 1024, 1024).ttft, std::exp(-at32), 1e-4);
+  // Disaggregated families keep no residuals: their neighbours run other worker splits.
+  CalibrationKey disagg = Key();
+  disagg.mode = "disagg";
+  for (CalibrationPoint& p : pts) p.key = disagg;
+  EXPECT_TRUE(Calibration::Fit(pts).entries()[1].ttft_residuals.empty());
+  EXPECT_EQ(Calibration::Fit(pts).Lookup(disagg, 64, 1024, 1024).ttft_neighbours, 0);
 }
 
 TEST(CalibrationTest, ATableWrittenWithASystemAliasReadsAsTheCatalogId) {

@@ -169,8 +169,9 @@ TEST(RunRapidSearch, CorrectsTheAggregatedRowsByTheirFamilysCalibration) {
   space.calibration = &table;
   const SearchResult corrected = RunRapidSearch(*engine, space);
 
-  // Four rows, shrunk by 4 / (4 + 3): TTFT x 2^(-4/7), TPOT x 2^(4/7), at any load.
-  const double ttft_factor = std::pow(2.0, -4.0 / 7), tpot_factor = std::pow(2.0, 4.0 / 7);
+  // Four rows, shrunk by 4 / (4 + 3): TPOT x 2^(4/7) at any load; TTFT's line likewise, and the
+  // rows measured near each load make up the rest: x 1/2.
+  const double ttft_factor = 0.5, tpot_factor = std::pow(2.0, 4.0 / 7);
   ASSERT_EQ(model.agg.size(), corrected.agg.size());
   int compared = 0;
   for (size_t i = 0; i < model.agg.size(); ++i) {
