@@ -109,7 +109,7 @@ int RunAccuracy(const AccuracyFlags& f) {
           points.push_back({CalibrationKeyFor(*req, **engine), SweepId(*req),
                             CalibrationConcurrency(*req, o.metrics), static_cast<double>(req->isl),
                             static_cast<double>(req->osl), a.meas_ttft_ms, o.metrics.ttft_ms,
-                            a.meas_tpot_ms, o.metrics.tpot_ms});
+                            a.meas_tpot_ms, o.metrics.tpot_ms, CalibrationLayout(*req)});
         }
       }
     } else {

@@ -331,7 +331,8 @@ int RunSingle(const EstimateFlags& f) {
   CalibrationFactors calibration;
   if (*table != nullptr) {
     r.backend_version = f.backend_version;
-    calibration = (*table)->Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics), r.isl, r.osl);
+    calibration = (*table)->Lookup(CalibrationKeyFor(r, *engine), CalibrationConcurrency(r, *metrics), r.isl, r.osl,
+                                   CalibrationLayout(r));
     if (calibration.applied) {
       // Open loop only where the simulation ran Poisson arrivals (the closed form has no --arrival-rate).
       ApplyCalibration(calibration, r.osl, *metrics, /*closed_loop=*/!(des && f.arrival_rate > 0));
@@ -395,6 +396,7 @@ int RunSingle(const EstimateFlags& f) {
                             {"ttft_factor", calibration.ttft},
                             {"tpot_factor", calibration.tpot},
                             {"ttft_neighbours", calibration.ttft_neighbours},
+                            {"ttft_neighbours_same_layout", calibration.ttft_neighbours_same_layout},
                             {"uncalibrated_ttft_ms", uncalibrated.ttft_ms},
                             {"uncalibrated_tpot_ms", uncalibrated.tpot_ms},
                             {"read_at_edge", calibration.read_at_edge.empty() ? Json(nullptr)
@@ -463,8 +465,9 @@ int RunSingle(const EstimateFlags& f) {
                        calibration.family, calibration.rows, calibration.ttft, uncalibrated.ttft_ms, calibration.tpot,
                        uncalibrated.tpot_ms);
     if (calibration.ttft_neighbours > 0) {
-      out += fmt::format("; TTFT from the family's line and its {} measured row{} at this ISL near this load",
-                         calibration.ttft_neighbours, calibration.ttft_neighbours == 1 ? "" : "s");
+      out += fmt::format("; TTFT from the family's line and its {} measured row{} at this ISL near this load{}",
+                         calibration.ttft_neighbours, calibration.ttft_neighbours == 1 ? "" : "s",
+                         calibration.ttft_neighbours_same_layout ? " with this layout" : "");
     }
     // Beyond the family's measurements the factors are the edge's; at an ISL the family has not
     // measured TTFT is left uncorrected (CalibrationFactors::unmeasured_lengths).

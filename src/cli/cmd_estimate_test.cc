@@ -617,8 +617,9 @@ TEST(AccuracyCliTest, CalibrationHeldOutMovesRowsTowardsTheirFamilyAndWritesTheT
   EXPECT_NE(own.out.find("calibration  h200_sxm/vllm/agg/Qwen/Qwen3-32B/bf16@0.19.0 (4 measured rows): TTFT x"),
             std::string::npos)
       << own.out;
-  // Its row at ISL 1024 and 8 users, near the request, moves the TTFT line.
-  EXPECT_NE(own.out.find("; TTFT from the family's line and its 1 measured row at this ISL near this load\n"),
+  // Its row at ISL 1024 and 8 users, near the request and of its layout, moves the TTFT line.
+  EXPECT_NE(own.out.find("; TTFT from the family's line and its 1 measured row at this ISL near this load with this "
+                         "layout\n"),
             std::string::npos)
       << own.out;
   EXPECT_EQ(own.out.find("beyond the family's measurements"), std::string::npos) << own.out;

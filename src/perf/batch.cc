@@ -428,7 +428,8 @@ EstimateOutcome BatchEstimator::Predict(const EstimateRequest& r) {
   out.metrics = *m;
   if (calibration_ != nullptr) {
     out.calibration =
-        calibration_->Lookup(CalibrationKeyFor(r, e), CalibrationConcurrency(r, out.metrics), r.isl, r.osl);
+        calibration_->Lookup(CalibrationKeyFor(r, e), CalibrationConcurrency(r, out.metrics), r.isl, r.osl,
+                             CalibrationLayout(r));
     if (out.calibration.applied) ApplyCalibration(out.calibration, r.osl, out.metrics, /*closed_loop=*/true);
   }
   return out;
@@ -450,14 +451,16 @@ CalibrationKey CalibrationKeyFor(const EstimateRequest& r, const PerfEngine& eng
 }
 
 std::string SweepId(const EstimateRequest& r) {
-  auto split = [](const ParallelSplit& s) {
-    return fmt::format("tp{}pp{}dp{}etp{}ep{}", s.tp, s.pp, s.dp, s.moe_tp, s.moe_ep);
-  };
   std::string id = fmt::format("{}|{}|{}", ServingModeName(r.mode), r.isl, r.osl);
-  id += r.mode == ServingMode::kDisagg ? "|p" + split(r.disagg.prefill_split) + "|d" + split(r.disagg.decode_split)
-                                       : "|" + split(r.split);
+  id += r.mode == ServingMode::kDisagg
+            ? "|p" + r.disagg.prefill_split.ToString() + "|d" + r.disagg.decode_split.ToString()
+            : "|" + r.split.ToString();
   id += fmt::format("|mtp{}", r.mtp_draft_tokens.value_or(-1));
   return id;
+}
+
+std::string CalibrationLayout(const EstimateRequest& r) {
+  return r.mode == ServingMode::kDisagg ? "" : r.split.ToString();
 }
 
 double CalibrationConcurrency(const EstimateRequest& r, const Metrics& m) {

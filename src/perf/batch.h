@@ -131,6 +131,9 @@ CalibrationKey CalibrationKeyFor(const EstimateRequest& r, const PerfEngine& eng
 // The configuration sweep a request belongs to (CalibrationPoint::sweep): mode, lengths, layout
 // (per worker role) and speculative decoding, but not the load or the worker counts.
 std::string SweepId(const EstimateRequest& r);
+// The layout a calibration lookup prefers TTFT residuals of (CalibrationPoint::layout): the
+// engine's split of a request that is not disaggregated, else "".
+std::string CalibrationLayout(const EstimateRequest& r);
 // The load a calibration line is read at: the request's concurrency, else the metrics'.
 double CalibrationConcurrency(const EstimateRequest& r, const Metrics& m);
 // Multiplies TTFT and TPOT by the factors and moves the request latency with them; in a closed loop

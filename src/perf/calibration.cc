@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -29,7 +30,7 @@ constexpr int kKeyColumns = 6, kNumberColumns = 14, kListColumns = 2;
 static_assert(std::size(kColumns) == kKeyColumns + kNumberColumns + kListColumns,
               "six key columns, fourteen numbers, then two lists (Parse reads them in order)");
 // Written last; optional on reading (tables written before it have no residuals): ';'-separated
-// "isl:concurrency:residual" triples, CalibrationEntry::ttft_residuals.
+// "isl:concurrency:layout:residual" entries, CalibrationEntry::ttft_residuals.
 constexpr const char* kResidualsColumn = "ttft_residuals";
 
 double Median(std::vector<double> v) {
@@ -123,11 +124,12 @@ CalibrationEntry FitEntry(const CalibrationKey& key, const std::vector<const Cal
   if (key.mode == kNeighbourCorrectionMode) {
     for (size_t i = 0; i < pts.size(); ++i) {
       const double residual = ttft[i] - e.ttft.At(x[i], ln_isl[i]);
-      e.ttft_residuals.push_back({pts[i]->isl, pts[i]->concurrency,
+      e.ttft_residuals.push_back({pts[i]->isl, pts[i]->concurrency, pts[i]->layout,
                                   std::clamp(residual, -kCalibrationMaxCoefficient, kCalibrationMaxCoefficient)});
     }
     std::sort(e.ttft_residuals.begin(), e.ttft_residuals.end(), [](const TtftResidual& a, const TtftResidual& b) {
-      return std::tie(a.isl, a.concurrency, a.residual) < std::tie(b.isl, b.concurrency, b.residual);
+      return std::tie(a.isl, a.concurrency, a.layout, a.residual) <
+             std::tie(b.isl, b.concurrency, b.layout, b.residual);
     });
   }
   if (key.mode == kUncalibratedTpotMode) e.tpot = {};
@@ -166,15 +168,16 @@ std::map<CalibrationKey, std::vector<const CalibrationPoint*>> Families(const st
 // ln of `v` clamped to [lo, hi]; a non-positive `v` reads lo.
 double LogWithin(double v, double lo, double hi) { return std::log(std::clamp(v > 0 ? v : lo, lo, hi)); }
 
-CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, double isl, double osl) {
+CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, double isl, double osl,
+                             std::string_view layout) {
   CalibrationFactors f;
   const double x = LogWithin(concurrency, e.concurrency_min, e.concurrency_max);
   const double ln_isl = LogWithin(isl, e.isl_min, e.isl_max) - std::log(e.isl_min);
   const double ln_osl = LogWithin(osl, e.osl_min, e.osl_max) - std::log(e.osl_min);
   // The line, moved by the median residual of the rows at the request's ISL within a factor
-  // kCalibrationNeighbourLoadRatio of its (clamped) load.
+  // kCalibrationNeighbourLoadRatio of its (clamped) load: those of its layout where there are any.
   double ttft_log_error = e.ttft.At(x, ln_isl);
-  std::vector<double> near;
+  std::vector<double> near, near_same_layout;
   const double load = std::clamp(concurrency > 0 ? concurrency : e.concurrency_min, e.concurrency_min,
                                  e.concurrency_max);
   constexpr double kRatioSlack = 1 + 1e-9;  // loads a factor of exactly two apart are neighbours
@@ -184,8 +187,11 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
     if (same_isl && std::max(r.concurrency, load) <=
                         kCalibrationNeighbourLoadRatio * kRatioSlack * std::min(r.concurrency, load)) {
       near.push_back(r.residual);
+      if (!layout.empty() && r.layout == layout) near_same_layout.push_back(r.residual);
     }
   }
+  f.ttft_neighbours_same_layout = !near_same_layout.empty();
+  if (f.ttft_neighbours_same_layout) near = std::move(near_same_layout);
   f.ttft_neighbours = static_cast<int>(near.size());
   if (!near.empty()) ttft_log_error += Median(std::move(near));
   f.ttft = std::clamp(std::exp(-ttft_log_error), 1 / kCalibrationMaxFactor, kCalibrationMaxFactor);
@@ -224,6 +230,7 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
         f.ttft = 1;
         f.ttft_moves_with_load = false;
         f.ttft_neighbours = 0;
+        f.ttft_neighbours_same_layout = false;
       }
     }
   }
@@ -263,43 +270,53 @@ Result<std::vector<double>> ParseLengths(std::string_view text, size_t row, std:
 }
 
 // The kResidualsColumn text of an entry of `rows` rows whose measured ISLs and load range are set:
-// at most `rows` "isl:concurrency:residual" triples, each ISL one of the entry's, each load within
-// its range, each residual within ±kCalibrationMaxCoefficient; "" for none.
+// at most `rows` "isl:concurrency:layout:residual" entries, each ISL one of the entry's, each load
+// within its range, each layout letters and digits (or empty: unknown), each residual within
+// ±kCalibrationMaxCoefficient; "" for none.
 Result<std::vector<TtftResidual>> ParseResiduals(std::string_view text, size_t row, const CalibrationEntry& e) {
   std::vector<TtftResidual> out;
   if (text.empty()) return out;
   size_t start = 0;
   while (start <= text.size()) {
     const size_t end = std::min(text.find(';', start), text.size());
-    const std::string_view triple = text.substr(start, end - start);
-    const size_t colon1 = triple.find(':');
-    const size_t colon2 = colon1 == std::string_view::npos ? colon1 : triple.find(':', colon1 + 1);
+    const std::string_view item = text.substr(start, end - start);
     const auto bad = [&](std::string_view why) {
       return Status::InvalidArgument(fmt::format(
-          "calibration table row {}, column {}: expected 'isl:concurrency:residual' triples separated by ';' ({}), "
-          "found '{}'",
-          row, kResidualsColumn, why, triple));
+          "calibration table row {}, column {}: expected 'isl:concurrency:layout:residual' entries separated by ';' "
+          "({}), found '{}'",
+          row, kResidualsColumn, why, item));
     };
-    if (colon2 == std::string_view::npos) return bad("three numbers");
+    std::vector<std::string_view> fields;
+    for (size_t from = 0;;) {
+      const size_t colon = item.find(':', from);
+      fields.push_back(item.substr(from, colon == std::string_view::npos ? colon : colon - from));
+      if (colon == std::string_view::npos) break;
+      from = colon + 1;
+    }
+    if (fields.size() != 4) return bad("four fields");
     TtftResidual r;
-    for (auto [dst, field] : {std::pair{&r.isl, triple.substr(0, colon1)},
-                              std::pair{&r.concurrency, triple.substr(colon1 + 1, colon2 - colon1 - 1)},
-                              std::pair{&r.residual, triple.substr(colon2 + 1)}}) {
+    for (auto [dst, field] : {std::pair{&r.isl, fields[0]}, std::pair{&r.concurrency, fields[1]},
+                              std::pair{&r.residual, fields[3]}}) {
       auto v = ParseNumber(field, row, kResidualsColumn);
-      if (!v.ok()) return bad("three numbers");
+      if (!v.ok()) return bad("numbers but the layout");
       *dst = *v;
+    }
+    r.layout = std::string(fields[2]);
+    if (!std::all_of(r.layout.begin(), r.layout.end(), [](unsigned char ch) { return std::isalnum(ch) != 0; })) {
+      return bad("a layout of letters and digits");
     }
     if (!std::binary_search(e.isls.begin(), e.isls.end(), r.isl)) return bad("an ISL among isls");
     if (r.concurrency < e.concurrency_min || r.concurrency > e.concurrency_max) return bad("a load within the range");
     if (std::abs(r.residual) > kCalibrationMaxCoefficient) {
       return bad(fmt::format("a residual within ±{:g}", kCalibrationMaxCoefficient));
     }
-    out.push_back(r);
+    out.push_back(std::move(r));
     start = end + 1;
   }
   if (static_cast<double>(out.size()) > e.rows) {
-    return Status::InvalidArgument(fmt::format("calibration table row {}, column {}: expected at most {} triples, found {}",
-                                               row, kResidualsColumn, e.rows, out.size()));
+    return Status::InvalidArgument(
+        fmt::format("calibration table row {}, column {}: expected at most {} entries, found {}", row,
+                    kResidualsColumn, e.rows, out.size()));
   }
   return out;
 }
@@ -459,7 +476,8 @@ std::string Calibration::ToCsv() const {
     for (const TtftResidual& r : e.ttft_residuals) {
       // ISL and load as the lists above (exact, so that the ISL reads back among them), residual
       // to five decimals like the coefficients.
-      residuals += fmt::format("{}{}:{}:{:.5f}", residuals.empty() ? "" : ";", r.isl, r.concurrency, r.residual);
+      residuals += fmt::format("{}{}:{}:{}:{:.5f}", residuals.empty() ? "" : ";", r.isl, r.concurrency, r.layout,
+                               r.residual);
     }
     fields.push_back(std::move(residuals));
     out += CsvLine(fields);
@@ -467,7 +485,8 @@ std::string Calibration::ToCsv() const {
   return out;
 }
 
-CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurrency, double isl, double osl) const {
+CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurrency, double isl, double osl,
+                                       std::string_view layout) const {
   auto find = [&](const CalibrationKey& k) -> const CalibrationEntry* {
     auto it = std::lower_bound(entries_.begin(), entries_.end(), k,
                                [](const CalibrationEntry& e, const CalibrationKey& x) { return e.key < x; });
@@ -476,7 +495,7 @@ CalibrationFactors Calibration::Lookup(const CalibrationKey& key, double concurr
   const CalibrationEntry* e = nullptr;
   if (HasOwnVersion(key)) e = find(key);
   if (e == nullptr) e = find(Pooled(key));
-  return e == nullptr ? CalibrationFactors{} : FactorsOf(*e, concurrency, isl, osl);
+  return e == nullptr ? CalibrationFactors{} : FactorsOf(*e, concurrency, isl, osl, layout);
 }
 
 std::vector<CalibrationFactors> LeaveOut(const std::vector<CalibrationPoint>& points, HeldOut what) {
@@ -498,7 +517,7 @@ std::vector<CalibrationFactors> LeaveOut(const std::vector<CalibrationPoint>& po
           if (!left_out(*q)) others.push_back(q);
         }
         if (static_cast<int>(others.size()) >= kCalibrationMinRows) {
-          return FactorsOf(FitEntry(k, others), p.concurrency, p.isl, p.osl);
+          return FactorsOf(FitEntry(k, others), p.concurrency, p.isl, p.osl, p.layout);
         }
       }
       return {};

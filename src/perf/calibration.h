@@ -8,10 +8,11 @@
 // family has more than one length), and the sum shrunk towards zero by n / (n + kCalibrationShrinkRows);
 // a prediction is divided by exp(fit), read at the request's concurrency and length, each clamped to
 // the family's measured range; an aggregated family's TTFT line is then moved by the median of what
-// it leaves of the family's rows near the request (kNeighbourCorrectionMode); TTFT is left
-// uncorrected at an ISL the family has not measured (CalibrationFactors::unmeasured_lengths). Every family is also fitted pooled
-// over its backend versions (version "*"): that entry serves requests whose version is unknown ("")
-// or has no entry of its own. Families with fewer than kCalibrationMinRows rows get no entry, and
+// it leaves of the family's rows near the request, of its layout first (kNeighbourCorrectionMode);
+// TTFT is left uncorrected at an ISL the family has not measured
+// (CalibrationFactors::unmeasured_lengths). Every family is also fitted pooled over its backend
+// versions (version "*"): that entry serves requests whose version is unknown ("") or has no entry
+// of its own. Families with fewer than kCalibrationMinRows rows get no entry, and
 // disaggregated families no TPOT correction (kUncalibratedTpotMode) and no TTFT length term
 // (kNoLengthTermMode).
 #pragma once
@@ -50,11 +51,12 @@ inline constexpr std::string_view kUncalibratedTpotMode = "disagg";
 inline constexpr std::string_view kNoLengthTermMode = "disagg";
 // Families of this mode keep each fitted row's TTFT residual (what the line leaves of its log
 // error) and correct the line by the median residual of the rows at the request's ISL whose load
-// is within a factor kCalibrationNeighbourLoadRatio of the request's: the log error is not a line
-// in ln(concurrency) (it bends where batches fill up). Held out by sweep it took the aggregated
-// rows' TTFT from 14.0 to 11.5 % median and 62.3 to 68.5 % within 20 %; on disaggregated rows,
-// whose neighbours run other worker splits, it did worse held out by workload (34.9 -> 35.9 %;
-// docs/accuracy.md, twelfth pass).
+// is within a factor kCalibrationNeighbourLoadRatio of the request's, those of the request's layout
+// only where there are any: the log error is not a line in ln(concurrency) (it bends where batches
+// fill up, and where depends on the layout). Held out by sweep it took the aggregated rows' TTFT
+// from 14.0 to 10.1 % median and 62.3 to 71.8 % within 20 % (11.5 and 68.5 % without the layout
+// preference); on disaggregated rows, whose neighbours run other worker splits, it did worse held
+// out by workload (34.9 -> 35.9 %; docs/accuracy.md, twelfth pass).
 inline constexpr std::string_view kNeighbourCorrectionMode = "agg";
 inline constexpr double kCalibrationNeighbourLoadRatio = 2.0;
 
@@ -81,6 +83,9 @@ struct CalibrationPoint {
   double concurrency = 0;  // requests in flight (agg: per engine; disagg: the deployment)
   double isl = 0, osl = 0;  // the request's mean input and output lengths, tokens
   double meas_ttft_ms = 0, pred_ttft_ms = 0, meas_tpot_ms = 0, pred_tpot_ms = 0;
+  // The engine's split (ParallelSplit::ToString, e.g. "tp4pp1dp1etp4ep1") of an aggregated row;
+  // "" unknown. TTFT residuals of the same layout are preferred (kNeighbourCorrectionMode).
+  std::string layout;
 };
 
 // ln(pred / meas) ≈ intercept + slope · ln(concurrency) + length_slope · ln(length / shortest), the
@@ -93,10 +98,13 @@ struct LogErrorLine {
   }
 };
 
-// A fitted row of a kNeighbourCorrectionMode family: its mean ISL, its load and the TTFT log error
-// the family's (shrunk) line leaves of it, ln(pred / meas) − line.
+// A fitted row of a kNeighbourCorrectionMode family: its mean ISL, its load, its layout
+// (CalibrationPoint::layout) and the TTFT log error the family's (shrunk) line leaves of it,
+// ln(pred / meas) − line.
 struct TtftResidual {
-  double isl = 0, concurrency = 0, residual = 0;
+  double isl = 0, concurrency = 0;
+  std::string layout;
+  double residual = 0;
   bool operator==(const TtftResidual&) const = default;
 };
 
@@ -130,8 +138,10 @@ struct CalibrationFactors {
   // measured range, its TTFT line has a load slope or its residuals at the ISL differ, and the ISL
   // is a measured one.
   bool ttft_moves_with_load = false;
-  // Fitted rows whose residual corrected the TTFT line (kNeighbourCorrectionMode), 0 when none.
+  // Fitted rows whose residual corrected the TTFT line (kNeighbourCorrectionMode), 0 when none,
+  // and whether they are of the request's layout (else of any: none of its layout was near).
   int ttft_neighbours = 0;
+  bool ttft_neighbours_same_layout = false;
 };
 
 // How outputs name the shipped table (Calibration::Shipped).
@@ -159,8 +169,9 @@ class Calibration {
   std::string ToCsv() const;
   // The entry for `key` (its version, else the pooled one) read at `concurrency` and the request's
   // mean lengths `isl` and `osl` (tokens), each clamped to the entry's range (a non-positive value
-  // reads its lower end).
-  CalibrationFactors Lookup(const CalibrationKey& key, double concurrency, double isl, double osl) const;
+  // reads its lower end), for an engine of `layout` (CalibrationPoint::layout; "" unknown).
+  CalibrationFactors Lookup(const CalibrationKey& key, double concurrency, double isl, double osl,
+                            std::string_view layout = {}) const;
   const std::vector<CalibrationEntry>& entries() const { return entries_; }
 
  private:

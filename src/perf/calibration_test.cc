@@ -315,6 +315,41 @@ TEST(CalibrationTest, LeavingTheSweepOutKeepsItOutOfThePooledFitToo) {
   EXPECT_NEAR(held[0].ttft, 1.0, 1e-12);
 }
 
+TEST(CalibrationTest, TtftNeighboursOfTheRequestsLayoutComeFirst) {
+  // Two layouts of one family: tp4 predicted exactly, tp8 2x too slow, at every load. The line
+  // takes the middle (ln 2 / 2, shrunk); the neighbours of the request's layout, where it has any,
+  // say the rest.
+  std::vector<CalibrationPoint> pts;
+  for (double c : {4.0, 16.0, 64.0}) {
+    for (auto [layout, err] : {std::pair{"tp4pp1dp1etp4ep1", 0.0}, std::pair{"tp8pp1dp1etp8ep1", std::log(2.0)}}) {
+      CalibrationPoint p = Point(Key(), layout, c, err);
+      p.layout = layout;
+      pts.push_back(p);
+    }
+  }
+  const Calibration cal = Calibration::Fit(pts);
+  const CalibrationFactors tp4 = cal.Lookup(Key(), 16, 1024, 1024, "tp4pp1dp1etp4ep1");
+  const CalibrationFactors tp8 = cal.Lookup(Key(), 16, 1024, 1024, "tp8pp1dp1etp8ep1");
+  EXPECT_TRUE(tp4.ttft_neighbours_same_layout);
+  EXPECT_EQ(tp4.ttft_neighbours, 1);
+  EXPECT_NEAR(tp4.ttft, 1.0, 1e-12);
+  EXPECT_NEAR(tp8.ttft, 0.5, 1e-12);
+  // Another layout, or none named: the rows of every layout near the load (one of each).
+  for (std::string_view layout : {std::string_view("tp2pp1dp1etp2ep1"), std::string_view()}) {
+    const CalibrationFactors f = cal.Lookup(Key(), 16, 1024, 1024, layout);
+    EXPECT_FALSE(f.ttft_neighbours_same_layout) << layout;
+    EXPECT_EQ(f.ttft_neighbours, 2) << layout;
+    EXPECT_NEAR(f.ttft, std::exp(-std::log(2.0) / 2), 1e-12) << layout;
+  }
+  // Held out by sweep (here one layout each), a row reads the other layout's rows.
+  const std::vector<CalibrationFactors> held = LeaveOut(pts, HeldOut::kSweep);
+  EXPECT_FALSE(held[0].ttft_neighbours_same_layout);
+  // The table keeps each residual's layout.
+  auto back = Calibration::Parse(cal.ToCsv());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_NEAR(back->Lookup(Key(), 16, 1024, 1024, "tp8pp1dp1etp8ep1").ttft, 0.5, 1e-4);
+}
+
 TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
   // Its two records agree to six decimals of a millisecond, not to the last bit: still once.
   std::vector<CalibrationPoint> pts = {Point(Key(), "a", 4, 0.3), Point(Key(), "a", 4, 0.3),
@@ -330,7 +365,7 @@ TEST(CalibrationTest, ARunRecordedTwiceCountsOnceAndFactorsAreBounded) {
                                     "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,*,3,1,4,1000000,1,16777216,1,"
                                     "16777216,-10,-10,0,10,10,0,1;16777216,1;16777216,\n"
                                     "b200_sxm,sglang,agg,deepseek-ai/DeepSeek-R1,fp8,1,3,1,4,1000000,1,16777216,1,"
-                                    "16777216,0,0,-10,0,0,10,1;16777216,1;16777216,16777216:4:-10\n");
+                                    "16777216,0,0,-10,0,0,10,1;16777216,1;16777216,16777216:4::-10\n");
   ASSERT_TRUE(extreme.ok()) << extreme.status().message();
   CalibrationFactors f = extreme->Lookup(Key(""), 1000000, 1, 1024);  // ISL 1: a measured one
   EXPECT_DOUBLE_EQ(f.ttft, kCalibrationMaxFactor);
@@ -405,11 +440,17 @@ TEST(CalibrationTest, CsvRoundTripAndErrorsNameTheRow) {
   expect_refused(lengths_row + "922;7373,512,\n",
                  "row 1, column osls: expected at most 3 ascending lengths from 1024 to 1024 separated by ';', "
                  "found '512'");
-  // The TTFT residuals: "isl:concurrency:residual" triples at a measured ISL and load, at most one
-  // per row; the column may be missing (a table written before it: no residuals).
-  EXPECT_TRUE(Calibration::Parse(header + TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,0", "1024:4:0.1;1024:8:-0.2")).ok());
-  for (const char* residuals : {"1024:4", "1024:4:x", "1024;4;0.1", "2048:4:0.1", "1024:2:0.1", "1024:4:11",
-                                "1024:4:0;1024:4:0;1024:8:0;1024:8:0"}) {
+  // The TTFT residuals: "isl:concurrency:layout:residual" at a measured ISL and load, the layout
+  // letters and digits or empty, at most one per row; the column may be missing (a table written
+  // before it: no residuals).
+  auto with_residuals =
+      Calibration::Parse(header + TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,0", "1024:4:tp2pp1dp1etp2ep1:0.1;1024:8::-0.2"));
+  ASSERT_TRUE(with_residuals.ok()) << with_residuals.status().message();
+  EXPECT_EQ(with_residuals->entries().front().ttft_residuals,
+            (std::vector<TtftResidual>{{1024, 4, "tp2pp1dp1etp2ep1", 0.1}, {1024, 8, "", -0.2}}));
+  for (const char* residuals : {"1024:4:0.1", "1024:4:tp1", "1024:4:tp1:x", "1024;4;tp1;0.1", "1024:4:tp1:0.1:0",
+                                "2048:4:tp1:0.1", "1024:2:tp1:0.1", "1024:4:tp1:11", "1024:4:t-p1:0.1",
+                                "1024:4::0;1024:4::0;1024:8::0;1024:8::0"}) {
     expect_refused(TableRow(kVllmKey, "3,1,4,8", "0,0,0,0,0,0", std::string("\"") + residuals + "\""),
                    "row 1, column ttft_residuals: expected");
   }
@@ -448,6 +489,7 @@ TEST(CalibrationTest, TtftNearTheRequestIsCorrectedByTheRowsMeasuredThere) {
   EXPECT_EQ(cal.Lookup(Key(), 32, 4096, 1024).ttft, 1);
   // A load a factor of exactly 2 from a measured one counts (8 from 4 and 16: neighbours 4 rows).
   EXPECT_EQ(cal.Lookup(Key(), 8, 1024, 1024).ttft_neighbours, 4);
+  EXPECT_FALSE(cal.Lookup(Key(), 8, 1024, 1024).ttft_neighbours_same_layout);
   // The table keeps the residuals: a round trip reads the same factors (to its five decimals).
   auto back = Calibration::Parse(cal.ToCsv());
   ASSERT_TRUE(back.ok()) << back.status().message();

@@ -150,7 +150,8 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
         bool ttft_factor_moves = false;  // a calibrated TTFT factor that a higher load would change
         if (space.calibration != nullptr) {
           const CalibrationFactors f =
-              space.calibration->Lookup(key, m.concurrency > 0 ? m.concurrency : concurrency, space.isl, space.osl);
+              space.calibration->Lookup(key, m.concurrency > 0 ? m.concurrency : concurrency, space.isl, space.osl,
+                                        split.ToString());
           if (f.applied) {
             ApplyCalibration(f, space.osl, m, /*closed_loop=*/true);
             row.ttft_factor = f.ttft;
