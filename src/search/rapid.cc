@@ -156,6 +156,8 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
             ApplyCalibration(f, space.osl, m, /*closed_loop=*/true);
             row.ttft_factor = f.ttft;
             row.tpot_factor = f.tpot;
+            row.ttft_neighbours = f.ttft_neighbours;
+            row.ttft_neighbours_same_layout = f.ttft_neighbours_same_layout;
             ttft_factor_moves = f.ttft_moves_with_load;
           }
         }

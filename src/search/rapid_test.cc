@@ -181,6 +181,8 @@ TEST(RunRapidSearch, CorrectsTheAggregatedRowsByTheirFamilysCalibration) {
     EXPECT_NEAR(c.ttft_ms, m.ttft_ms * ttft_factor, 1e-9 * m.ttft_ms);
     EXPECT_NEAR(c.tpot_ms, m.tpot_ms * tpot_factor, 1e-9 * m.tpot_ms);
     EXPECT_NEAR(c.ttft_factor, ttft_factor, 1e-12);
+    EXPECT_GT(c.ttft_neighbours, 0);
+    EXPECT_FALSE(c.ttft_neighbours_same_layout);  // the table's rows name no layout
     EXPECT_NEAR(c.tpot_factor, tpot_factor, 1e-12);
     EXPECT_NEAR(c.tokens_per_s_per_user, 1000 / c.tpot_ms, 1e-9);
     // A closed loop at the same users: throughput moves inversely with the request latency.

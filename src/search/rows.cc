@@ -41,8 +41,12 @@ Json ConfigRowJson(const ConfigRow& r) {
     j["engine"] = split_json(r.split);
     j["engine"]["batch_size"] = r.bs;
     j["engine"]["max_num_tokens"] = r.ctx_tokens;
-    if (r.ttft_factor != 1 || r.tpot_factor != 1)
-      j["calibration"] = Json{{"ttft_factor", r.ttft_factor}, {"tpot_factor", r.tpot_factor}};
+    if (r.ttft_factor != 1 || r.tpot_factor != 1) {
+      j["calibration"] = Json{{"ttft_factor", r.ttft_factor},
+                              {"tpot_factor", r.tpot_factor},
+                              {"ttft_neighbours", r.ttft_neighbours},
+                              {"ttft_neighbours_same_layout", r.ttft_neighbours_same_layout}};
+    }
   }
   j["description"] = r.Describe();
   return j;

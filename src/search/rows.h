@@ -47,8 +47,11 @@ struct ConfigRow {
   int bs = 0;           // running batch per attention-DP rank
   int ctx_tokens = 0;   // prefill token budget per step
   // The silicon calibration's factors already applied to ttft_ms and tpot_ms (1: uncorrected;
-  // SearchSpace::calibration).
+  // SearchSpace::calibration), and the measured rows near this load that moved the TTFT factor
+  // (CalibrationFactors::ttft_neighbours, _same_layout).
   double ttft_factor = 1, tpot_factor = 1;
+  int ttft_neighbours = 0;
+  bool ttft_neighbours_same_layout = false;
 
   // Disaggregated replica: prefill and decode engines and worker counts.
   StageRow prefill;
