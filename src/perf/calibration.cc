@@ -15,6 +15,7 @@
 
 #include "catalog/embedded.h"
 #include "catalog/system_catalog.h"
+#include "common/strings.h"
 #include "perf/csv.h"
 
 namespace dyprof {
@@ -182,10 +183,15 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
                                  e.concurrency_max);
   constexpr double kRatioSlack = 1 + 1e-9;  // loads a factor of exactly two apart are neighbours
   const double isl_read = isl > 0 ? isl : e.isl_min;  // a non-positive ISL reads the shortest, as the line does
+  // The factor also moves with the load where the residuals at the ISL differ (equal ones add the
+  // same at every load).
+  const TtftResidual* first_at_isl = nullptr;
+  bool residuals_differ = false;
   for (const TtftResidual& r : e.ttft_residuals) {
-    const bool same_isl = std::abs(r.isl - isl_read) <= kCalibrationLengthTolerance * isl_read;
-    if (same_isl && std::max(r.concurrency, load) <=
-                        kCalibrationNeighbourLoadRatio * kRatioSlack * std::min(r.concurrency, load)) {
+    if (std::abs(r.isl - isl_read) > kCalibrationLengthTolerance * isl_read) continue;
+    if (first_at_isl == nullptr) first_at_isl = &r;
+    residuals_differ = residuals_differ || r.residual != first_at_isl->residual;
+    if (std::max(r.concurrency, load) <= kCalibrationNeighbourLoadRatio * kRatioSlack * std::min(r.concurrency, load)) {
       near.push_back(r.residual);
       if (!layout.empty() && r.layout == layout) near_same_layout.push_back(r.residual);
     }
@@ -199,15 +205,6 @@ CalibrationFactors FactorsOf(const CalibrationEntry& e, double concurrency, doub
   f.applied = true;
   f.family = e.key.ToString();
   f.rows = e.rows;
-  // The factor moves with the load through the line's slope or through residuals that differ at
-  // the request's ISL (equal ones add the same at every load).
-  bool residuals_differ = false;
-  const TtftResidual* first_at_isl = nullptr;
-  for (const TtftResidual& r : e.ttft_residuals) {
-    if (std::abs(r.isl - isl_read) > kCalibrationLengthTolerance * isl_read) continue;
-    if (first_at_isl == nullptr) first_at_isl = &r;
-    residuals_differ = residuals_differ || r.residual != first_at_isl->residual;
-  }
   f.ttft_moves_with_load = concurrency <= e.concurrency_max && e.concurrency_max > e.concurrency_min &&
                            (e.ttft.slope != 0 || residuals_differ);
   for (auto [name, v, lo, hi] : {std::tuple{"concurrency", concurrency, e.concurrency_min, e.concurrency_max},
@@ -276,23 +273,14 @@ Result<std::vector<double>> ParseLengths(std::string_view text, size_t row, std:
 Result<std::vector<TtftResidual>> ParseResiduals(std::string_view text, size_t row, const CalibrationEntry& e) {
   std::vector<TtftResidual> out;
   if (text.empty()) return out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t end = std::min(text.find(';', start), text.size());
-    const std::string_view item = text.substr(start, end - start);
+  for (const std::string& item : Split(text, ';')) {
     const auto bad = [&](std::string_view why) {
       return Status::InvalidArgument(fmt::format(
           "calibration table row {}, column {}: expected 'isl:concurrency:layout:residual' entries separated by ';' "
           "({}), found '{}'",
           row, kResidualsColumn, why, item));
     };
-    std::vector<std::string_view> fields;
-    for (size_t from = 0;;) {
-      const size_t colon = item.find(':', from);
-      fields.push_back(item.substr(from, colon == std::string_view::npos ? colon : colon - from));
-      if (colon == std::string_view::npos) break;
-      from = colon + 1;
-    }
+    const std::vector<std::string> fields = Split(item, ':');
     if (fields.size() != 4) return bad("four fields");
     TtftResidual r;
     for (auto [dst, field] : {std::pair{&r.isl, fields[0]}, std::pair{&r.concurrency, fields[1]},
@@ -301,7 +289,7 @@ Result<std::vector<TtftResidual>> ParseResiduals(std::string_view text, size_t r
       if (!v.ok()) return bad("numbers but the layout");
       *dst = *v;
     }
-    r.layout = std::string(fields[2]);
+    r.layout = fields[2];
     if (!std::all_of(r.layout.begin(), r.layout.end(), [](unsigned char ch) { return std::isalnum(ch) != 0; })) {
       return bad("a layout of letters and digits");
     }
@@ -311,7 +299,6 @@ Result<std::vector<TtftResidual>> ParseResiduals(std::string_view text, size_t r
       return bad(fmt::format("a residual within ±{:g}", kCalibrationMaxCoefficient));
     }
     out.push_back(std::move(r));
-    start = end + 1;
   }
   if (static_cast<double>(out.size()) > e.rows) {
     return Status::InvalidArgument(

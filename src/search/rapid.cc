@@ -115,6 +115,7 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
   const int seq_len = space.isl + space.osl;
   const CalibrationKey key = EngineCalibrationKey(engine, ServingMode::kAgg, "");
   for (const auto& split : splits) {
+    const std::string layout = split.ToString();  // the calibration's CalibrationPoint::layout
     for (int ctx : CtxTokenGrid(space.isl)) {
       EngineFit fit = FitOf(engine, split, space.max_batch_size, ctx, seq_len);
       for (int bs : AggBatchGrid(space.max_batch_size)) {
@@ -151,7 +152,7 @@ void SearchAgg(const PerfEngine& engine, const SearchSpace& space, const std::ve
         if (space.calibration != nullptr) {
           const CalibrationFactors f =
               space.calibration->Lookup(key, m.concurrency > 0 ? m.concurrency : concurrency, space.isl, space.osl,
-                                        split.ToString());
+                                        layout);
           if (f.applied) {
             ApplyCalibration(f, space.osl, m, /*closed_loop=*/true);
             row.ttft_factor = f.ttft;
