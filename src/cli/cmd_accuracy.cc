@@ -22,6 +22,18 @@
 namespace dyprof {
 namespace {
 
+// The deployment a row was predicted as (the per-row output's last column): an aggregated engine's
+// split, or a disaggregated one's "workers x split" per role ('?' where the row records no worker
+// counts), then "/b" and the decode workers' max batch per rank (0: the backend's default) for
+// disaggregated rows, and "/mtp" with the draft tokens (-1: not known).
+std::string DeploymentOf(const EstimateRequest& r) {
+  const std::string mtp = fmt::format("/mtp{}", r.mtp_draft_tokens.value_or(-1));
+  if (r.mode != ServingMode::kDisagg) return r.split.ToString() + mtp;
+  const auto workers = [&](int n) { return r.disagg_workers_known ? std::to_string(n) : std::string("?"); };
+  return fmt::format("{}x{}/{}x{}/b{}{}", workers(r.disagg.prefill_workers), r.disagg.prefill_split.ToString(),
+                     workers(r.disagg.decode_workers), r.disagg.decode_split.ToString(), r.decode_max_batch, mtp);
+}
+
 struct AccuracyFlags {
   std::string silicon, recipes, latency_model = "hybrid", perf_db, errors_csv;
   std::string calibration = "none", write_calibration;
@@ -88,6 +100,7 @@ int RunAccuracy(const AccuracyFlags& f) {
   };
   std::vector<RowRecord> records;
   std::vector<CalibrationPoint> points;
+  std::vector<std::string> deployments;
   size_t corrected = 0;  // rows the calibration changed
   for (size_t i = 0; i < table->num_rows(); ++i) {
     AccuracyRow a;
@@ -97,6 +110,7 @@ int RunAccuracy(const AccuracyFlags& f) {
     auto req = RequestFromSiliconRow(*table, i);
     EstimateOutcome o;
     RowRecord rec;
+    deployments.push_back(req.ok() ? DeploymentOf(*req) : "");
     rec.id = std::string(table->Get(i, "id"));
     if (req.ok()) {
       o = est.Predict(*req);
@@ -152,11 +166,12 @@ int RunAccuracy(const AccuracyFlags& f) {
       return 1;
     }
   }
-  // The last five columns say where the calibration files the row (empty for rows it does not fit):
-  // its family, its configuration sweep, the load it is read at, and the mean request lengths.
+  // Five columns say where the calibration files the row (empty for rows it does not fit): its
+  // family, its configuration sweep, the load it is read at, and the mean request lengths; the last
+  // the deployment it was predicted as (DeploymentOf; empty for rows that could not be read).
   std::string per_row = CsvLine({"id", "system", "backend", "mode", "status", "meas_ttft_ms", "pred_ttft_ms",
                                  "meas_tpot_ms", "pred_tpot_ms", "error", "family", "sweep", "concurrency",
-                                 "mean_isl", "mean_osl"});
+                                 "mean_isl", "mean_osl", "deployment"});
   for (size_t i = 0; i < rows.size(); ++i) {
     const AccuracyRow& a = rows[i];
     const CalibrationPoint* point = records[i].point >= 0 ? &points[records[i].point] : nullptr;
@@ -165,7 +180,7 @@ int RunAccuracy(const AccuracyFlags& f) {
                         fmt::format("{:.4f}", a.meas_tpot_ms), a.predicted ? fmt::format("{:.4f}", a.pred_tpot_ms) : "",
                         records[i].error, point ? point->key.ToString() : "", point ? point->sweep : "",
                         point ? fmt::format("{:g}", point->concurrency) : "", point ? fmt::format("{:g}", point->isl) : "",
-                        point ? fmt::format("{:g}", point->osl) : ""});
+                        point ? fmt::format("{:g}", point->osl) : "", deployments[i]});
   }
   std::cout << FormatAccuracyTable(ComputeAccuracy(rows));
   if (!f.errors_csv.empty()) {

@@ -412,6 +412,13 @@ TEST(AccuracyCliTest, RecipesCompleteRowsById) {
   EXPECT_NE(with_recipes.find("\nd,gb200,trtllm,disagg,ok,"), std::string::npos) << with_recipes;
   EXPECT_EQ(with_recipes, merged);
   EXPECT_NE(with_recipes, plain);
+  // The last column says which deployment each row was predicted as: the recipes give the
+  // disaggregated row its worker counts and layouts, the aggregated one its MTP drafts.
+  EXPECT_NE(plain.find(",?xtp4pp1dp1etp1ep4/?xtp8pp1dp1etp2ep4/b0/mtp-1\n"), std::string::npos) << plain;
+  EXPECT_NE(with_recipes.find(",1xtp1pp1dp4etp1ep4/2xtp1pp1dp8etp1ep8/b0/mtp-1\n"), std::string::npos)
+      << with_recipes;
+  EXPECT_NE(plain.find(",tp8pp1dp1etp8ep1/mtp-1\n"), std::string::npos) << plain;
+  EXPECT_NE(with_recipes.find(",tp8pp1dp1etp8ep1/mtp3\n"), std::string::npos) << with_recipes;
   EXPECT_NE(log_recipes.find("recipes: 2 of 3 rows completed from " + dir +
                              "/recipes.csv (1 recipe ids not among the rows)"),
             std::string::npos)
