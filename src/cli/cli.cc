@@ -42,9 +42,19 @@ Result<SpeculativeDecoding> ToSpeculative(const SpeculativeFlags& flags) {
 
 CLI::Range GpuCountRange(bool allow_zero) { return CLI::Range(allow_zero ? 0 : 1, static_cast<int>(kMaxGpus)); }
 
-Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags) {
+void AddMoeA2aFlag(CLI::App* app, std::string* moe_a2a_backend) {
+  app->add_option("--moe-a2a-backend", *moe_a2a_backend,
+                  "SGLang's MoE all-to-all: none (default: attention-DP ranks gather every token, as the rendered "
+                  "deployments run) or deepep (multi-node wide-EP engines send each token to its experts' ranks)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "deepep"}));
+}
+
+Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags,
+                                     std::string_view moe_a2a_backend) {
   PerfOptions opts;
   if (latency_model == "aic") opts.composition = PerfOptions::Composition::kAic;
+  opts.moe_all_to_all = moe_a2a_backend == "deepep";
   DYPROF_ASSIGN_OR_RETURN(opts.speculative, ToSpeculative(flags));
   return opts;
 }

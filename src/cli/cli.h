@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -19,10 +20,15 @@ struct SpeculativeFlags {
   std::string acceptance = "0.85";
 };
 void AddSpeculativeFlags(CLI::App* app, SpeculativeFlags* flags);
+// `--moe-a2a-backend none|deepep` (SGLang's flag of that name): deepep asks the model for DeepEP's
+// expert all-to-all on the engines that can use it (PerfOptions::moe_all_to_all).
+void AddMoeA2aFlag(CLI::App* app, std::string* moe_a2a_backend);
 // The performance-engine options of estimate and accuracy: AIC's composition under
-// `--latency-model aic`, speculative decoding from the flags. InvalidArgument naming the flag when
-// the acceptance list is not numbers in [0, 1] or the draft count is out of range.
-Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags);
+// `--latency-model aic`, speculative decoding from the flags, the MoE all-to-all under
+// `--moe-a2a-backend deepep`. InvalidArgument naming the flag when the acceptance list is not
+// numbers in [0, 1] or the draft count is out of range.
+Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags,
+                                     std::string_view moe_a2a_backend = "none");
 
 // The range of a parallel-degree or GPU-count flag: 1 (0 with `allow_zero`, "derive") up to
 // kMaxGpus (catalog/parallel.h), so the GPU counts derived from the flags stay inside `int`.

@@ -35,7 +35,7 @@ std::string DeploymentOf(const EstimateRequest& r) {
 }
 
 struct AccuracyFlags {
-  std::string silicon, recipes, latency_model = "hybrid", perf_db, errors_csv;
+  std::string silicon, recipes, latency_model = "hybrid", perf_db, errors_csv, moe_a2a_backend = "none";
   std::string calibration = "none", write_calibration;
   int requests_per_user = 0, warmup_per_user = -1;
   double prefill_scale = -1, decode_scale = -1, overhead_ms = -1;
@@ -74,7 +74,7 @@ int RunAccuracy(const AccuracyFlags& f) {
     return 1;
   }
   if (!recipes_summary.empty()) std::cerr << recipes_summary << "\n";
-  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
+  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative, f.moe_a2a_backend);
   if (!estimator_options.ok()) {
     std::cerr << "error: " << estimator_options.status().message() << "\n";
     return 2;
@@ -232,6 +232,7 @@ CommandRegistrar AccuracyCommand() {
                     "Fit the calibration table on every predicted row (uncalibrated predictions) and write it here "
                     "(the source of data/calibration/silicon.csv)");
     AddSpeculativeFlags(app, &f->speculative);
+    AddMoeA2aFlag(app, &f->moe_a2a_backend);
     return {app, [f]() { return RunAccuracy(*f); }};
   };
 }

@@ -31,6 +31,7 @@ struct EstimateFlags {
   std::string model, system, backend = "vllm", mode = "agg", quant, kv_quant, moe_quant, backend_version;
   std::string calibration = "shipped", calibration_table;
   std::string from_csv, recipes, out, perf_db, format = "table", latency_model = "hybrid";
+  std::string moe_a2a_backend = "none";
   int requests_per_user = 0, warmup_per_user = -1;
   double arrival_rate = 0;
   double isl_spread = -1, osl_spread = -1;  // < 0: the simulation's fitted default
@@ -129,7 +130,7 @@ int RunBatch(const EstimateFlags& f) {
     return 1;
   }
   if (!recipes_summary.empty()) std::cerr << recipes_summary << "\n";
-  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
+  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative, f.moe_a2a_backend);
   if (!estimator_options.ok()) {
     std::cerr << "error: " << estimator_options.status().message() << "\n";
     return 2;
@@ -243,7 +244,7 @@ int RunSingle(const EstimateFlags& f) {
     *dst = *q;
     if (dst == &arch.weight_quant && f.moe_quant.empty() && arch.IsMoe()) arch.moe_quant = *q;
   }
-  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative);
+  auto estimator_options = EstimatorOptions(f.latency_model, f.speculative, f.moe_a2a_backend);
   if (!estimator_options.ok()) {
     std::cerr << "error: " << estimator_options.status().message() << "\n";
     return 2;
@@ -600,6 +601,7 @@ CommandRegistrar EstimateCommand() {
     app->add_option("--format", f->format, "table | json")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
     app->add_flag("--detail", f->detail, "Per-op breakdown of one prefill and one decode step");
     AddSpeculativeFlags(app, &f->speculative);
+    AddMoeA2aFlag(app, &f->moe_a2a_backend);
     auto* from_csv = app->add_option("--from-csv", f->from_csv,
                                      "Silicon-format rows to predict (columns of data/silicon/train.csv)");
     range_ratio->excludes(from_csv);  // rows carry their own (column random_range_ratio)

@@ -125,6 +125,27 @@ TEST(EstimateCliTest, SimulatedDisaggReportsTheWorkerCountsItDerived) {
 
 // A decode max batch below the load per decode rank makes requests wait for a slot: TTFT grows, the
 // smaller decode batch runs faster.
+TEST(EstimateCliTest, MoeA2aBackendDeepEpSendsWideEpTokensToTheirExpertsOnly) {
+  // 32 attention-DP ranks over GB200 nodes of 4: DeepEP's all-to-all moves an eighth of what the
+  // gather does out and a quarter back, so the decode step is shorter; on one B200 node of 8, and
+  // by default, the ranks gather.
+  auto tpot = [](const std::string& system, int dp, const std::string& a2a) {
+    auto j = ExecJson("estimate --model deepseek-ai/DeepSeek-R1 --quant nvfp4 --system " + system +
+                      " --backend sglang --mode static --tp 1 --dp " + std::to_string(dp) + " --moe-ep " +
+                      std::to_string(dp) + " --moe-tp 1 --batch-size 128 --isl 1024 --osl 1024 --calibration none "
+                      "--format json" + a2a);
+    return j ? (*j)["tpot_ms"].get<double>() : 0.0;
+  };
+  const double gathered = tpot("gb200", 32, "");
+  EXPECT_EQ(tpot("gb200", 32, " --moe-a2a-backend none"), gathered);
+  EXPECT_LT(tpot("gb200", 32, " --moe-a2a-backend deepep"), 0.8 * gathered);
+  EXPECT_EQ(tpot("b200_sxm", 8, " --moe-a2a-backend deepep"), tpot("b200_sxm", 8, ""));
+  ExecResult bad = Exec("estimate --model deepseek-ai/DeepSeek-R1 --system gb200 --backend sglang --moe-a2a-backend nccl",
+                        true);
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--moe-a2a-backend: nccl not in {none,deepep}"), std::string::npos) << bad.out;
+}
+
 TEST(EstimateCliTest, DecodeMaxBatchSizeQueuesTheFirstTokens) {
   const std::string base = "estimate --model Qwen/Qwen3-32B --system h200_sxm --backend trtllm --mode disagg --isl 1024 "
                            "--osl 256 --concurrency 64 --prefill-tp 2 --decode-tp 2 --prefill-workers 1 "

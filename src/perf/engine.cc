@@ -388,6 +388,11 @@ const EffGrid* PickGrid(const FitTables* fit, const std::string& backend, const 
 
 }  // namespace
 
+bool UsesExpertAllToAll(Backend backend, const ParallelSplit& split, int gpus_per_node) {
+  return backend == Backend::kSglang && split.dp > 1 && split.moe_ep > 1 && split.moe_ep == split.tp * split.dp &&
+         split.moe_ep > gpus_per_node;
+}
+
 Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& system, Backend backend,
                                       PerfOptions options) {
   if (model.num_layers <= 0 || model.hidden_size <= 0 || model.num_heads <= 0) {
@@ -802,7 +807,15 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
       gemm("shared_down_gemm", tokens, h, sh_l, n_moe);
     }
     const int group = tp * dp;
-    if (dp > 1) {
+    if (dp > 1 && options_.moe_all_to_all && UsesExpertAllToAll(backend_, split, m.gpus_per_node)) {
+      // Expert all-to-all: each rank sends its tokens to the ranks of their top-k experts (fp8
+      // activations, DeepEP's dispatch) and takes the expert outputs back in 16 bits (combine).
+      const double routed = tokens * std::min<double>(a.experts_per_token, split.moe_ep) * h;
+      double v1 = m.Nccl(2, group, routed * 1.0, &src);
+      acc.Add("moe_dispatch", v1, n_moe, src);
+      double v2 = m.Nccl(2, group, routed * 2.0, &src);
+      acc.Add("moe_combine", v2, n_moe, src);
+    } else if (dp > 1) {
       // Attention-DP: gather every rank's tokens before the experts, reduce-scatter after.
       double v1 = m.Nccl(0, group, moe_tokens * h * act_b, &src);
       acc.Add("moe_dispatch", v1, n_moe, src);

@@ -201,7 +201,19 @@ struct PerfOptions {
   // Off by default. The closed forms divide the decode step by the tokens gained per step; the
   // scheduler simulation charges each simulated token that share of a step (sim/sim.h PerfStepCost).
   SpeculativeDecoding speculative;
+  // SGLang's `--moe-a2a-backend deepep` (`estimate`/`accuracy --moe-a2a-backend deepep`): engines of
+  // the shape UsesExpertAllToAll names send each token to the ranks of its top-k experts only, fp8
+  // out and 16-bit back, instead of gathering every rank's tokens (AIC's MoEDispatch). Off by
+  // default: the deployments `profile` renders do not ask for DeepEP, as the reference's do not.
+  bool moe_all_to_all = false;
 };
+
+// Whether an engine of this shape can move its MoE tokens by expert all-to-all (DeepEP) rather than
+// by gathering every attention-DP rank's tokens: SGLang's attention-DP engines whose experts are all
+// expert-parallel (moe_ep = tp·dp) over more GPUs than one node holds. That is how SGLang's
+// multi-node wide-EP benchmark recipes run (`--moe-a2a-backend deepep`; NVIDIA srt-slurm gb200-fp8
+// decode `tp 32, dp 32, ep 32`). The model uses it where PerfOptions::moe_all_to_all asks.
+bool UsesExpertAllToAll(Backend backend, const ParallelSplit& split, int gpus_per_node);
 
 class PerfEngine {
  public:

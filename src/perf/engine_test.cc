@@ -650,7 +650,9 @@ TEST(PerfEngineTest, CollectiveBeyondTheCurveScalesOnlyItsBandwidthPart) {
     EXPECT_TRUE(fit.ok()) << fit.status().message();
     PerfOptions o = RooflineOnly();
     o.fit = *fit;
-    auto e = PerfEngine::Create(m, ToySystem(), Backend::kSglang, o);
+    // TensorRT-LLM: its attention-DP engines gather (SGLang's 16 ranks over nodes of 8 would be
+    // an expert all-to-all, UsesExpertAllToAll).
+    auto e = PerfEngine::Create(m, ToySystem(), Backend::kTrtllm, o);
     EXPECT_TRUE(e.ok());
     std::vector<OpTiming> ops;
     EXPECT_TRUE(e->StepLatencyMs(s, b, &ops).ok());
@@ -663,6 +665,60 @@ TEST(PerfEngineTest, CollectiveBeyondTheCurveScalesOnlyItsBandwidthPart) {
   // Bandwidth-bound: 20 µs at 1 KiB, linear in bytes above, so 640 µs at 32 KiB over 8 GPUs.
   EXPECT_NEAR(dispatch_ms(R"({"log2_bytes":[10,30],"us":[20,20971520]})"),
               0.020 + 0.010 + (0.020 * bytes / 1024 - 0.020) * factor, 1e-9);
+}
+
+// Asked for (--moe-a2a-backend deepep), SGLang's attention-DP engines whose experts span more GPUs
+// than a node holds send each token to the ranks of its top-k experts (fp8 out, 16-bit back); within
+// a node, on other backends, and by default every rank's tokens are gathered (16-bit) and
+// reduce-scattered. Curves linear in bytes (20 µs per KiB)
+// measured on the 8 GPUs used, so no scaling: the times are the bytes.
+TEST(PerfEngineTest, SglangWideExpertParallelSendsTokensToTheirExpertsOnly) {
+  ModelArch m = WithMoe(Toy(), 16);  // top-2 of 16 experts, hidden 1024
+  StepBatch b;
+  b.decode_seqs = 4;  // per attention-DP rank
+  b.decode_ctx = 64;
+  const ParallelSplit s{1, 1, 8, 1, 8};
+  const std::string linear = R"({"log2_bytes":[10,30],"us":[20,20971520]})";
+  auto fit = FitTables::Parse(R"({"system":"toy_gpu","nccl":{"all_gather|half":{"8":)" + linear +
+                              R"(},"reduce_scatter|half":{"8":)" + linear + R"(},"alltoall|half":{"8":)" + linear +
+                              "}}}");
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  PerfOptions o = RooflineOnly();
+  o.fit = *fit;
+  o.moe_all_to_all = true;  // --moe-a2a-backend deepep
+  auto comm_ms = [&](Backend backend, int gpus_per_node) {
+    SystemSpec sys = ToySystem();
+    sys.gpus_per_node = gpus_per_node;
+    sys.nvlink_domain_gpus = 8;
+    auto e = PerfEngine::Create(m, sys, backend, o);
+    EXPECT_TRUE(e.ok());
+    std::vector<OpTiming> ops;
+    EXPECT_TRUE(e->StepLatencyMs(s, b, &ops).ok());
+    const OpTiming* dispatch = Find(ops, "moe_dispatch");
+    const OpTiming* combine = Find(ops, "moe_combine");
+    EXPECT_TRUE(dispatch != nullptr && combine != nullptr);
+    return dispatch && combine ? std::pair{dispatch->ms, combine->ms} : std::pair{0.0, 0.0};
+  };
+  const double ms_per_byte = 0.020 / 1024;
+  // Nodes of 4: 4 tokens x 2 experts x 1024 wide, 1 byte out (8 KiB), 2 back (16 KiB).
+  auto [a2a_dispatch, a2a_combine] = comm_ms(Backend::kSglang, 4);
+  EXPECT_NEAR(a2a_dispatch, 4 * 2 * 1024 * 1.0 * ms_per_byte, 1e-9);
+  EXPECT_NEAR(a2a_combine, 4 * 2 * 1024 * 2.0 * ms_per_byte, 1e-9);
+  EXPECT_TRUE(UsesExpertAllToAll(Backend::kSglang, s, 4));
+  // Nodes of 8, or TensorRT-LLM: all 8 ranks' 4 tokens gathered in 16 bits (64 KiB), and reduce-scattered.
+  const double gathered = 8 * 4 * 1024 * 2.0 * ms_per_byte;
+  for (auto [backend, per_node] : {std::pair{Backend::kSglang, 8}, std::pair{Backend::kTrtllm, 4}}) {
+    auto [dispatch, combine] = comm_ms(backend, per_node);
+    EXPECT_NEAR(dispatch, gathered, 1e-9) << per_node;
+    EXPECT_NEAR(combine, gathered, 1e-9) << per_node;
+    EXPECT_FALSE(UsesExpertAllToAll(backend, s, per_node));
+  }
+  // Not asked for (the default): gathered on any shape.
+  o.moe_all_to_all = false;
+  EXPECT_NEAR(comm_ms(Backend::kSglang, 4).first, gathered, 1e-9);
+  // Experts not all expert-parallel (expert TP inside): gathered too.
+  EXPECT_FALSE(UsesExpertAllToAll(Backend::kSglang, ParallelSplit{1, 1, 8, 2, 4}, 4));
+  EXPECT_FALSE(UsesExpertAllToAll(Backend::kSglang, ParallelSplit{8, 1, 1, 1, 8}, 4));
 }
 
 }  // namespace
