@@ -28,7 +28,7 @@ void AddMoeA2aFlag(CLI::App* app, std::string* moe_a2a_backend);
 // `--moe-a2a-backend deepep`. InvalidArgument naming the flag when the acceptance list is not
 // numbers in [0, 1] or the draft count is out of range.
 Result<PerfOptions> EstimatorOptions(const std::string& latency_model, const SpeculativeFlags& flags,
-                                     std::string_view moe_a2a_backend = "none");
+                                     std::string_view moe_a2a_backend);
 
 // The range of a parallel-degree or GPU-count flag: 1 (0 with `allow_zero`, "derive") up to
 // kMaxGpus (catalog/parallel.h), so the GPU counts derived from the flags stay inside `int`.

@@ -123,8 +123,6 @@ TEST(EstimateCliTest, SimulatedDisaggReportsTheWorkerCountsItDerived) {
   EXPECT_EQ((*j)["decode_batch_size"].get<int>(), (256 + d - 1) / d);
 }
 
-// A decode max batch below the load per decode rank makes requests wait for a slot: TTFT grows, the
-// smaller decode batch runs faster.
 TEST(EstimateCliTest, MoeA2aBackendDeepEpSendsWideEpTokensToTheirExpertsOnly) {
   // 32 attention-DP ranks over GB200 nodes of 4: DeepEP's all-to-all moves an eighth of what the
   // gather does out and a quarter back, so the decode step is shorter; on one B200 node of 8, and
@@ -146,6 +144,8 @@ TEST(EstimateCliTest, MoeA2aBackendDeepEpSendsWideEpTokensToTheirExpertsOnly) {
   EXPECT_NE(bad.out.find("--moe-a2a-backend: nccl not in {none,deepep}"), std::string::npos) << bad.out;
 }
 
+// A decode max batch below the load per decode rank makes requests wait for a slot: TTFT grows, the
+// smaller decode batch runs faster.
 TEST(EstimateCliTest, DecodeMaxBatchSizeQueuesTheFirstTokens) {
   const std::string base = "estimate --model Qwen/Qwen3-32B --system h200_sxm --backend trtllm --mode disagg --isl 1024 "
                            "--osl 256 --concurrency 64 --prefill-tp 2 --decode-tp 2 --prefill-workers 1 "

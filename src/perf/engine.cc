@@ -807,7 +807,7 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
       gemm("shared_down_gemm", tokens, h, sh_l, n_moe);
     }
     const int group = tp * dp;
-    if (dp > 1 && options_.moe_all_to_all && UsesExpertAllToAll(backend_, split, m.gpus_per_node)) {
+    if (options_.moe_all_to_all && UsesExpertAllToAll(backend_, split, m.gpus_per_node)) {
       // Expert all-to-all: each rank sends its tokens to the ranks of their top-k experts (fp8
       // activations, DeepEP's dispatch) and takes the expert outputs back in 16 bits (combine).
       const double routed = tokens * std::min<double>(a.experts_per_token, split.moe_ep) * h;

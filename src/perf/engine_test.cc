@@ -670,8 +670,8 @@ TEST(PerfEngineTest, CollectiveBeyondTheCurveScalesOnlyItsBandwidthPart) {
 // Asked for (--moe-a2a-backend deepep), SGLang's attention-DP engines whose experts span more GPUs
 // than a node holds send each token to the ranks of its top-k experts (fp8 out, 16-bit back); within
 // a node, on other backends, and by default every rank's tokens are gathered (16-bit) and
-// reduce-scattered. Curves linear in bytes (20 µs per KiB)
-// measured on the 8 GPUs used, so no scaling: the times are the bytes.
+// reduce-scattered. Curves linear in bytes (20 µs per KiB) measured on the 8 GPUs used, so no
+// scaling: the times are the bytes.
 TEST(PerfEngineTest, SglangWideExpertParallelSendsTokensToTheirExpertsOnly) {
   ModelArch m = WithMoe(Toy(), 16);  // top-2 of 16 experts, hidden 1024
   StepBatch b;
