@@ -243,6 +243,17 @@ Result<EstimateRequest> RequestFromSiliconRow(const CsvTable& t, size_t i) {
         "TensorRT-LLM's)",
         *adp, BackendName(r.backend)));
   }
+  if (std::string v = Trim(t.Get(i, "moe_a2a_backend")); !v.empty()) {
+    if (v != "none" && v != "deepep") {
+      return Status::InvalidArgument("column moe_a2a_backend: '" + v + "' (expected none or deepep)");
+    }
+    if (v == "deepep" && r.backend != Backend::kSglang) {
+      return Status::InvalidArgument(fmt::format(
+          "column moe_a2a_backend: deepep given for a {} row (expected none or empty: the flag is SGLang's)",
+          BackendName(r.backend)));
+    }
+    r.moe_all_to_all = v == "deepep";
+  }
   if (std::string v = Trim(t.Get(i, "mtp_acceptance")); !v.empty()) {
     if (r.mtp_draft_tokens == 0) {
       return Status::InvalidArgument("column mtp_acceptance: '" + v + "' given with mtp_draft_tokens 0 (no drafts to accept)");
@@ -355,6 +366,8 @@ Result<const PerfEngine*> BatchEstimator::EngineFor(const EstimateRequest& r) {
   std::string key = r.model + "|" + r.system + "|" + std::string(BackendName(r.backend)) + "|" +
                     std::string(QuantName(arch.weight_quant)) + "|" + std::string(QuantName(arch.moe_quant)) + "|" +
                     std::string(QuantName(arch.kv_quant)) + "|mtp" + std::to_string(speculative.draft_tokens);
+  const bool moe_all_to_all = r.moe_all_to_all.value_or(options_.moe_all_to_all);
+  if (moe_all_to_all) key += "|a2a";
   if (speculative.draft_tokens > 0) {
     for (double a : speculative.acceptance) key += fmt::format(",{}", a);
   }
@@ -364,6 +377,7 @@ Result<const PerfEngine*> BatchEstimator::EngineFor(const EstimateRequest& r) {
       DYPROF_ASSIGN_OR_RETURN(SystemSpec sys, FindSystem(r.system));
       PerfOptions opts = options_;
       opts.speculative = speculative;
+      opts.moe_all_to_all = moe_all_to_all;
       if (!perf_db_dir_.empty()) {
         auto db = PerfDb::Load(perf_db_dir_, sys.name, std::string(BackendName(r.backend)), *fs_);
         if (db.ok()) opts.perf_db = *db;

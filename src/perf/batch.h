@@ -20,7 +20,8 @@
 //                  --scheduler-recv-interval, 1..10000) and adp_balance_timeout_iters (TensorRT-LLM's
 //                  attention_dp_config timeout with enable_balance, 0..100000); whole numbers only;
 //                  a receive interval above 1 outside SGLang rows, or a balance timeout outside
-//                  TensorRT-LLM rows, is an error
+//                  TensorRT-LLM rows, is an error; moe_a2a_backend (SGLang's --moe-a2a-backend:
+//                  "none" or "deepep", SGLang rows only) over the command's flag
 //   lengths        optional random_range_ratio r in (0, 1]: the benchmark drew each request's input and
 //                  output lengths uniformly from [r x isl, isl] and [r x osl, osl] (the legacy
 //                  benchmark_serving.py --random-range-ratio, as InferenceX runs it); the row is
@@ -76,6 +77,9 @@ struct EstimateRequest {
   // adp_balance_timeout_iters): the closed form adds their mean, the simulation runs them.
   AdmissionSettings admission;
   std::optional<Quant> gemm_quant, moe_quant, kv_quant;
+  // The MoE all-to-all of the benchmarked deployment (silicon column moe_a2a_backend, SGLang's flag:
+  // "deepep" true, "none" false); unset = the estimator's PerfOptions::moe_all_to_all.
+  std::optional<bool> moe_all_to_all;
   // Speculative decoding for this request; unset = the estimator's PerfOptions::speculative.
   std::optional<int> mtp_draft_tokens;
   std::optional<std::vector<double>> mtp_acceptance;

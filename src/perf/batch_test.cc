@@ -243,6 +243,51 @@ TEST(BatchTest, SchedulerColumnsSetBudgetAndAdmissionPerRow) {
   EXPECT_GT(b.metrics.ttft_ms, p.metrics.ttft_ms);
 }
 
+TEST(BatchTest, MoeA2aBackendColumnSetsTheExpertAllToAllPerRow) {
+  const std::string header = HeaderWith(",moe_a2a_backend");
+  // DeepSeek-R1 on 32 attention-DP ranks of GB200 (4 GPUs a node) with the experts over all 32, 64
+  // users per rank: the engines whose dispatch the all-to-all replaces.
+  const std::string sgl = ",silicon_concurrency=2048,sglang,0.5.9,deepseek-ai/DeepSeek-R1,gb200,fp8,agg,1024,1024,"
+                          "fp8_block,fp8_block,64,1,1,32,1,32,,,,,,,,,,,,,,,300,30";
+  const std::string trt = ",silicon_concurrency=2048,trtllm,1.2,deepseek-ai/DeepSeek-R1,gb200,fp8,agg,1024,1024,"
+                          "fp8_block,fp8_block,64,1,1,32,1,32,,,,,,,,,,,,,,,300,30";
+  std::string csv = header + "plain" + sgl + ",\n" + "deepep" + sgl + ",deepep\n" + "none" + sgl + ",none\n" +
+                    "unknown" + sgl + ",mooncake\n" + "deepep_on_trt" + trt + ",deepep\n" + "none_on_trt" + trt +
+                    ",none\n";
+  auto t = CsvTable::Parse(csv);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto plain = RequestFromSiliconRow(*t, 0);
+  auto deepep = RequestFromSiliconRow(*t, 1);
+  auto none = RequestFromSiliconRow(*t, 2);
+  ASSERT_TRUE(plain.ok() && deepep.ok() && none.ok());
+  EXPECT_FALSE(plain->moe_all_to_all.has_value());
+  EXPECT_EQ(deepep->moe_all_to_all, true);
+  EXPECT_EQ(none->moe_all_to_all, false);
+  EXPECT_TRUE(RequestFromSiliconRow(*t, 5).ok());
+  for (auto [row, message] :
+       {std::pair{3, "column moe_a2a_backend: 'mooncake' (expected none or deepep)"},
+        std::pair{4, "column moe_a2a_backend: deepep given for a trtllm row (expected none or empty: the flag is "
+                     "SGLang's)"}}) {
+    auto bad = RequestFromSiliconRow(*t, row);
+    ASSERT_FALSE(bad.ok()) << row;
+    EXPECT_EQ(bad.status().message(), message);
+  }
+  // The row's setting overrides the estimator's, in both directions; DeepEP moves less per step.
+  PosixFileSystem fs;
+  PerfOptions with_a2a;
+  with_a2a.moe_all_to_all = true;
+  BatchEstimator est_plain(&fs, PerfOptions{});
+  BatchEstimator est_a2a(&fs, with_a2a);
+  EstimateOutcome gathered = est_plain.Predict(*plain), sent = est_plain.Predict(*deepep);
+  EstimateOutcome flag_on = est_a2a.Predict(*plain), row_off = est_a2a.Predict(*none);
+  for (const EstimateOutcome* o : {&gathered, &sent, &flag_on, &row_off}) {
+    ASSERT_EQ(o->status, EstimateStatus::kOk) << o->error;
+  }
+  EXPECT_LT(sent.metrics.tpot_ms, 0.9 * gathered.metrics.tpot_ms);
+  EXPECT_DOUBLE_EQ(flag_on.metrics.tpot_ms, sent.metrics.tpot_ms);
+  EXPECT_DOUBLE_EQ(row_off.metrics.tpot_ms, gathered.metrics.tpot_ms);
+}
+
 TEST(BatchTest, CalibrationMultipliesThePredictionsOfItsFamilyOnly) {
   std::string csv = std::string(kHeader) +
                     "q,silicon_concurrency=8,vllm,0.19.0,Qwen/Qwen3-32B,h200_sxm,bf16,agg,1024,256,,,8,2,1,1,1,1,"
