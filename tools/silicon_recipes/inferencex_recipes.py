@@ -269,6 +269,58 @@ def recipe_copy_batches(repo):
     return out
 
 
+# The SGLang multi-node runs name their recipe in NVIDIA srt-slurm (`CONFIG_FILE=recipes/...`; the
+# configs link the branch they ran from). Its backend.sglang_config.{prefill,decode} sections give each
+# worker's MoE all-to-all: `moe-a2a-backend: deepep` (before: `enable-deepep-moe: true`), else SGLang's
+# default, which gathers every rank's tokens.
+SRT_SLURM_REF = "sa-submission-q2-2026"
+
+
+def recipe_a2a_backend(doc):
+    """The MoE all-to-all ("deepep" or "none") of a srt-slurm SGLang recipe's workers whose attention is
+    data-parallel and whose experts are expert-parallel over more GPUs than a node holds (the only
+    workers the profiler's model prices an all-to-all for, perf/engine.h UsesExpertAllToAll), or None:
+    no such worker, or such workers that disagree."""
+    if not isinstance(doc, dict):
+        return None
+    cfg = (doc.get("backend") or {}).get("sglang_config") if isinstance(doc.get("backend"), dict) else None
+    node_gpus = (doc.get("resources") or {}).get("gpus_per_node") if isinstance(doc.get("resources"), dict) else None
+    if not isinstance(cfg, dict) or not isinstance(node_gpus, int) or node_gpus < 1:
+        return None
+    found = set()
+    for worker in cfg.values():
+        if not isinstance(worker, dict) or worker.get("enable-dp-attention") is not True:
+            continue
+        ep = worker.get("ep-size")
+        if not isinstance(ep, int) or ep <= node_gpus:
+            continue
+        if worker.get("moe-a2a-backend") is not None:
+            found.add(str(worker["moe-a2a-backend"]).lower())
+        else:
+            found.add("deepep" if worker.get("enable-deepep-moe") is True else "none")
+    return found.pop() if len(found) == 1 else None
+
+
+def srt_slurm_a2a_backend(srt_slurm, e, cache, ref=SRT_SLURM_REF):
+    """recipe_a2a_backend of an SGLang entry's srt-slurm recipe, where every version of the file on
+    `ref` agrees (None otherwise, for entries of other frameworks, or without a recipe or checkout)."""
+    if not srt_slurm or "sglang" not in e["name"].split("-") or not e["recipe"].startswith("recipes/"):
+        return None
+    if e["recipe"] not in cache:
+        try:
+            commits = git(srt_slurm, "log", "--format=%H", ref, "--", e["recipe"]).split()
+        except subprocess.CalledProcessError:
+            commits = []
+        values = set()
+        for c in commits:
+            try:
+                values.add(recipe_a2a_backend(yaml.safe_load(git(srt_slurm, "show", f"{c}:{e['recipe']}"))))
+            except (subprocess.CalledProcessError, yaml.YAMLError):
+                values.add(None)
+        cache[e["recipe"]] = values.pop() if len(values) == 1 else None
+    return cache[e["recipe"]]
+
+
 def decode_max_batch(e, copies=None):
     """The decode max batch size per DP rank a TensorRT-LLM multi-node entry's recipe name gives, or
     None: no such name, or a copy of the recipe in InferenceX (`copies`, recipe_copy_batches) that
@@ -537,7 +589,7 @@ DEPLOYMENT = ("prefill_num_workers", "prefill_tp_size", "prefill_attention_dp_si
               "decode_moe_tp_size", "decode_moe_ep_size")
 # What the config entries a row matched tell about the run (mtp_acceptance goes with the draft count).
 RUN_SETTINGS = ("mtp_draft_tokens", "sched_recv_interval", "adp_balance_timeout_iters", "max_num_tokens",
-                "decode_max_batch_size")
+                "decode_max_batch_size", "moe_a2a_backend")
 
 
 def twin_key(row):
@@ -626,6 +678,7 @@ def complete_twins(rows, recs, counts):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--inferencex", required=True, help="git checkout of SemiAnalysisAI/InferenceX")
+    ap.add_argument("--srt-slurm", help="git checkout of NVIDIA/srt-slurm (the SGLang recipes' MoE all-to-all)")
     ap.add_argument("--silicon", required=True, help="train.csv")
     ap.add_argument("--out", required=True)
     ap.add_argument("--since", default="2025-10-01")
@@ -641,12 +694,12 @@ def main():
             "prefill_tp_size", "prefill_attention_dp_size", "prefill_moe_tp_size", "prefill_moe_ep_size",
             "decode_num_workers", "decode_tp_size", "decode_attention_dp_size",
             "decode_moe_tp_size", "decode_moe_ep_size", "sched_recv_interval", "adp_balance_timeout_iters",
-            "max_num_tokens", "decode_max_batch_size", "random_range_ratio", "inferencex_config"]
+            "max_num_tokens", "decode_max_batch_size", "moe_a2a_backend", "random_range_ratio", "inferencex_config"]
     recs, rows, counts = {}, [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0,
                                   "agg layout": 0, "recv interval": 0, "adp balance": 0, "ep over tp": 0,
                                   "budget": 0, "decode max batch": 0, "twin deployment": 0, "twin settings": 0,
-                                  "twin conflicts": 0}
-    scripts = {}
+                                  "twin conflicts": 0, "a2a": 0}
+    scripts, a2a_recipes = {}, {}
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
         if not ((src.startswith("source_file=20") and "wip=" in src) or src.startswith("db-dump/")):
@@ -715,6 +768,11 @@ def main():
             if len(batches) == 1 and None not in batches:
                 rec["decode_max_batch_size"] = batches.pop()
                 counts["decode max batch"] += 1
+        if row["backend"] == "sglang":
+            backends = {srt_slurm_a2a_backend(a.srt_slurm, e, a2a_recipes) for e in found}
+            if len(backends) == 1 and None not in backends:
+                rec["moe_a2a_backend"] = backends.pop()
+                counts["a2a"] += 1
         rec["inferencex_config"] = ";".join(sorted({f"{e['name']}@{e['commit']}" + (f":{e['recipe'].rsplit('/', 1)[-1]}"
                                                                                       if e["recipe"] else "")
                                                      for e in found}))
@@ -735,7 +793,7 @@ def main():
           f"disagg layout and workers for {counts['layout']}; SGLang --enable-ep-moe layout for "
           f"{counts['ep over tp']}; scheduler receive interval for "
           f"{counts['recv interval']}, attention-DP balance timeout for {counts['adp balance']}, token budget for "
-          f"{counts['budget']}; decode max batch for {counts['decode max batch']}; twins (one run recorded twice): "
+          f"{counts['budget']}; decode max batch for {counts['decode max batch']}; MoE all-to-all for {counts['a2a']}; twins (one run recorded twice): "
           f"deployment for {counts['twin deployment']}, {counts['twin settings']} settings shared, "
           f"{counts['twin conflicts']} disagreements dropped; {written} rows written to {a.out}", file=sys.stderr)
 

@@ -83,8 +83,9 @@ python3 -m sglang.launch_server --model-path $MODEL --chunked-prefill-size $CHUN
 """
 
 
-def entry(name, tp=8, ep=None, dp=False, isl=1024, osl=1024, spec="none", precision="fp4", commit="HEAD"):
-    return dict(name=name, tp=tp, ep=ep, dp=dp, isl=isl, osl=osl, spec=spec, precision=precision, commit=commit)
+def entry(name, tp=8, ep=None, dp=False, isl=1024, osl=1024, spec="none", precision="fp4", commit="HEAD", recipe=""):
+    return dict(name=name, tp=tp, ep=ep, dp=dp, isl=isl, osl=osl, spec=spec, precision=precision, commit=commit,
+                recipe=recipe)
 
 
 class ScriptBudgetTest(unittest.TestCase):
@@ -254,19 +255,24 @@ class TwinsTest(unittest.TestCase):
         self.assertIn((4, 4, 16), ir.encodings(4, 4, False, vllm))
 
 
+def commit_files(repo, files):
+    """Writes {path: text} into the git repository `repo`, commits them, returns the short commit."""
+    for path, text in files.items():
+        os.makedirs(os.path.join(repo, os.path.dirname(path)), exist_ok=True)
+        with open(os.path.join(repo, path), "w") as f:
+            f.write(text)
+    subprocess.run(["git", "-C", repo, "add", "-A"], check=True, capture_output=True)
+    subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                   check=True, capture_output=True)
+    return ir.git(repo, "rev-parse", "--short", "HEAD").strip()
+
+
 @unittest.skipUnless(shutil.which("git"), "git not installed")
 class LegacyScriptsTest(unittest.TestCase):
     def test_docker_and_slurm_variants_are_read_and_must_agree(self):
         with tempfile.TemporaryDirectory() as repo:
             def commit(files):
-                for path, text in files.items():
-                    os.makedirs(os.path.join(repo, os.path.dirname(path)), exist_ok=True)
-                    with open(os.path.join(repo, path), "w") as f:
-                        f.write(text)
-                subprocess.run(["git", "-C", repo, "add", "-A"], check=True, capture_output=True)
-                subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
-                               check=True, capture_output=True)
-                return ir.git(repo, "rev-parse", "--short", "HEAD").strip()
+                return commit_files(repo, files)
 
             subprocess.run(["git", "init", "-q", repo], check=True, capture_output=True)
             docker = ("python3 -m sglang.launch_server --enable-ep-moe --chunked-prefill-size 16384 "
@@ -307,6 +313,69 @@ class LegacyScriptsTest(unittest.TestCase):
             # Multi-node (dynamo) entries have no single-node script.
             self.assertEqual(ir.launch_scripts(repo, entry("dsr1-fp4-b200-dynamo-sglang", commit=c3), {}), [])
 
+
+
+SGLANG_RECIPE = """
+resources:
+  gpus_per_node: 4
+backend:
+  sglang_config:
+    prefill:
+      tp-size: 4
+      dp-size: 4
+      ep-size: 4
+      enable-dp-attention: true
+    decode:
+      tp-size: 32
+      dp-size: 32
+      ep-size: 32
+      enable-dp-attention: true
+      moe-a2a-backend: "deepep"
+      deepep-mode: "low_latency"
+"""
+
+
+class MoeAllToAllTest(unittest.TestCase):
+    """The MoE all-to-all of srt-slurm SGLang recipes (only workers whose experts span nodes count)."""
+
+    def test_the_workers_whose_experts_span_nodes_name_it(self):
+        doc = yaml.safe_load(SGLANG_RECIPE)
+        # The prefill's experts stay in one 4-GPU node: its default gather does not count.
+        self.assertEqual(ir.recipe_a2a_backend(doc), "deepep")
+        doc["backend"]["sglang_config"]["prefill"]["ep-size"] = 8
+        self.assertIsNone(ir.recipe_a2a_backend(doc))  # the prefill now spans nodes and gathers: they disagree
+        doc["backend"]["sglang_config"]["prefill"]["enable-deepep-moe"] = True  # the older flag
+        self.assertEqual(ir.recipe_a2a_backend(doc), "deepep")
+        doc["backend"]["sglang_config"]["decode"]["moe-a2a-backend"] = "none"
+        self.assertIsNone(ir.recipe_a2a_backend(doc))
+        del doc["backend"]["sglang_config"]["prefill"]
+        self.assertEqual(ir.recipe_a2a_backend(doc), "none")
+        # Tensor-parallel workers, or a recipe without the node size: nothing to say.
+        doc["backend"]["sglang_config"]["decode"]["enable-dp-attention"] = False
+        self.assertIsNone(ir.recipe_a2a_backend(doc))
+        self.assertIsNone(ir.recipe_a2a_backend({"backend": yaml.safe_load(SGLANG_RECIPE)["backend"]}))
+        self.assertIsNone(ir.recipe_a2a_backend(None))
+
+    @unittest.skipUnless(shutil.which("git"), "git not installed")
+    def test_every_version_of_the_recipe_must_agree(self):
+        with tempfile.TemporaryDirectory() as repo:
+            path = "recipes/gb200-fp8/1k1k/max-tpt.yaml"
+
+            def commit(text):
+                commit_files(repo, {path: text})
+
+            subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True, capture_output=True)
+            e = entry("dsr1-fp8-gb200-dynamo-sglang", recipe=path)
+            commit(SGLANG_RECIPE)
+            self.assertEqual(ir.srt_slurm_a2a_backend(repo, e, {}, ref="main"), "deepep")
+            commit(SGLANG_RECIPE.replace('"deepep"', '"none"'))
+            self.assertIsNone(ir.srt_slurm_a2a_backend(repo, e, {}, ref="main"))
+            # Only SGLang entries with a srt-slurm recipe, and only with a checkout.
+            self.assertIsNone(ir.srt_slurm_a2a_backend(repo, entry("dsr1-fp8-gb200-dynamo-trt", recipe=path), {},
+                                                       ref="main"))
+            self.assertIsNone(ir.srt_slurm_a2a_backend(None, e, {}, ref="main"))
+            self.assertIsNone(ir.srt_slurm_a2a_backend(repo, entry("dsr1-fp8-gb200-dynamo-sglang", recipe=""), {},
+                                                       ref="main"))
 
 if __name__ == "__main__":
     unittest.main()
