@@ -301,6 +301,16 @@ def recipe_a2a_backend(doc):
     return found.pop() if len(found) == 1 else None
 
 
+def srt_slurm_ref(srt_slurm, branch=SRT_SLURM_REF):
+    """The name under which a srt-slurm checkout holds `branch` (a local branch, or origin's in a fresh
+    clone); exits naming the branch when the checkout has neither."""
+    for ref in (branch, f"origin/{branch}"):
+        if subprocess.run(["git", "-C", srt_slurm, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                          capture_output=True).returncode == 0:
+            return ref
+    sys.exit(f"--srt-slurm {srt_slurm}: no branch {branch} (nor origin/{branch}); the SGLang recipes are read from it")
+
+
 def srt_slurm_a2a_backend(srt_slurm, e, cache, ref=SRT_SLURM_REF):
     """recipe_a2a_backend of an SGLang entry's srt-slurm recipe, where every version of the file on
     `ref` agrees (None otherwise, for entries of other frameworks, or without a recipe or checkout)."""
@@ -700,6 +710,7 @@ def main():
                                   "budget": 0, "decode max batch": 0, "twin deployment": 0, "twin settings": 0,
                                   "twin conflicts": 0, "a2a": 0}
     scripts, a2a_recipes = {}, {}
+    a2a_ref = srt_slurm_ref(a.srt_slurm) if a.srt_slurm else None
     for row in csv.DictReader(open(a.silicon, newline="")):
         src = row["silicon_data_source"]
         if not ((src.startswith("source_file=20") and "wip=" in src) or src.startswith("db-dump/")):
@@ -769,7 +780,7 @@ def main():
                 rec["decode_max_batch_size"] = batches.pop()
                 counts["decode max batch"] += 1
         if row["backend"] == "sglang":
-            backends = {srt_slurm_a2a_backend(a.srt_slurm, e, a2a_recipes) for e in found}
+            backends = {srt_slurm_a2a_backend(a.srt_slurm, e, a2a_recipes, a2a_ref) for e in found}
             if len(backends) == 1 and None not in backends:
                 rec["moe_a2a_backend"] = backends.pop()
                 counts["a2a"] += 1

@@ -367,6 +367,14 @@ class MoeAllToAllTest(unittest.TestCase):
             subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True, capture_output=True)
             e = entry("dsr1-fp8-gb200-dynamo-sglang", recipe=path)
             commit(SGLANG_RECIPE)
+            self.assertEqual(ir.srt_slurm_ref(repo, "main"), "main")
+            with self.assertRaises(SystemExit):
+                ir.srt_slurm_ref(repo, "sa-submission-q2-2026")
+            # A fresh clone holds the branches other than the checked-out one under origin/.
+            subprocess.run(["git", "-C", repo, "branch", "sa-submission-q2-2026"], check=True, capture_output=True)
+            with tempfile.TemporaryDirectory() as clone:
+                subprocess.run(["git", "clone", "-q", repo, clone], check=True, capture_output=True)
+                self.assertEqual(ir.srt_slurm_ref(clone, "sa-submission-q2-2026"), "origin/sa-submission-q2-2026")
             self.assertEqual(ir.srt_slurm_a2a_backend(repo, e, {}, ref="main"), "deepep")
             commit(SGLANG_RECIPE.replace('"deepep"', '"none"'))
             self.assertIsNone(ir.srt_slurm_a2a_backend(repo, e, {}, ref="main"))
@@ -376,6 +384,7 @@ class MoeAllToAllTest(unittest.TestCase):
             self.assertIsNone(ir.srt_slurm_a2a_backend(None, e, {}, ref="main"))
             self.assertIsNone(ir.srt_slurm_a2a_backend(repo, entry("dsr1-fp8-gb200-dynamo-sglang", recipe=""), {},
                                                        ref="main"))
+
 
 if __name__ == "__main__":
     unittest.main()
