@@ -393,6 +393,12 @@ bool UsesExpertAllToAll(Backend backend, const ParallelSplit& split, int gpus_pe
          split.moe_ep > gpus_per_node;
 }
 
+bool UsesMnnvlAllToAll(Backend backend, const ParallelSplit& split, int gpus_per_node, int nvlink_domain_gpus) {
+  return backend == Backend::kTrtllm && split.dp > 1 && split.moe_ep > 1 && split.moe_tp == 1 &&
+         split.moe_ep == split.tp * split.dp && nvlink_domain_gpus > gpus_per_node &&
+         split.moe_ep <= nvlink_domain_gpus;
+}
+
 Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& system, Backend backend,
                                       PerfOptions options) {
   if (model.num_layers <= 0 || model.hidden_size <= 0 || model.num_heads <= 0) {
@@ -807,11 +813,15 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
       gemm("shared_down_gemm", tokens, h, sh_l, n_moe);
     }
     const int group = tp * dp;
-    if (options_.moe_all_to_all && UsesExpertAllToAll(backend_, split, m.gpus_per_node)) {
-      // Expert all-to-all: each rank sends its tokens to the ranks of their top-k experts (fp8
-      // activations, DeepEP's dispatch) and takes the expert outputs back in 16 bits (combine).
+    const bool deepep = options_.moe_all_to_all && UsesExpertAllToAll(backend_, split, m.gpus_per_node);
+    const bool mnnvl = UsesMnnvlAllToAll(backend_, split, m.gpus_per_node, m.nvlink_domain);
+    if (deepep || mnnvl) {
+      // Expert all-to-all: each rank sends its tokens to the ranks of their top-k experts and takes
+      // the expert outputs back in 16 bits (combine). DeepEP sends fp8; TensorRT-LLM quantizes
+      // nvfp4 experts' inputs before sending and sends the others' in 16 bits.
       const double routed = tokens * std::min<double>(a.experts_per_token, split.moe_ep) * h;
-      double v1 = m.Nccl(2, group, routed * 1.0, &src);
+      const double dispatch_b = deepep ? 1.0 : (a.moe_quant == Quant::kNvfp4 ? QuantBytes(Quant::kNvfp4) : act_b);
+      double v1 = m.Nccl(2, group, routed * dispatch_b, &src);
       acc.Add("moe_dispatch", v1, n_moe, src);
       double v2 = m.Nccl(2, group, routed * 2.0, &src);
       acc.Add("moe_combine", v2, n_moe, src);

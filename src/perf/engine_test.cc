@@ -672,53 +672,93 @@ TEST(PerfEngineTest, CollectiveBeyondTheCurveScalesOnlyItsBandwidthPart) {
 // a node, on other backends, and by default every rank's tokens are gathered (16-bit) and
 // reduce-scattered. Curves linear in bytes (20 µs per KiB) measured on the 8 GPUs used, so no
 // scaling: the times are the bytes.
+// The step's MoE dispatch and combine times (ms) of `m` on split `s`, batch `b`, on the toy system
+// with nodes of `gpus_per_node` GPUs in an NVLink domain of `nvlink_domain_gpus`.
+std::pair<double, double> MoeCommMs(const ModelArch& m, Backend backend, const PerfOptions& o, const ParallelSplit& s,
+                                    const StepBatch& b, int gpus_per_node, int nvlink_domain_gpus) {
+  SystemSpec sys = ToySystem();
+  sys.gpus_per_node = gpus_per_node;
+  sys.nvlink_domain_gpus = nvlink_domain_gpus;
+  auto e = PerfEngine::Create(m, sys, backend, o);
+  EXPECT_TRUE(e.ok());
+  std::vector<OpTiming> ops;
+  EXPECT_TRUE(e->StepLatencyMs(s, b, &ops).ok());
+  const OpTiming* dispatch = Find(ops, "moe_dispatch");
+  const OpTiming* combine = Find(ops, "moe_combine");
+  EXPECT_TRUE(dispatch != nullptr && combine != nullptr);
+  return dispatch && combine ? std::pair{dispatch->ms, combine->ms} : std::pair{0.0, 0.0};
+}
+
+// Collective tables linear in bytes (20 us per KiB) for 8 ranks: all-gather, reduce-scatter, all-to-all.
+PerfOptions LinearCollectives() {
+  const std::string linear = R"({"log2_bytes":[10,30],"us":[20,20971520]})";
+  auto fit = FitTables::Parse(R"({"system":"toy_gpu","nccl":{"all_gather|half":{"8":)" + linear +
+                              R"(},"reduce_scatter|half":{"8":)" + linear + R"(},"alltoall|half":{"8":)" + linear +
+                              "}}}");
+  EXPECT_TRUE(fit.ok()) << fit.status().message();
+  PerfOptions o = RooflineOnly();
+  if (fit.ok()) o.fit = *fit;
+  return o;
+}
+
 TEST(PerfEngineTest, SglangWideExpertParallelSendsTokensToTheirExpertsOnly) {
   ModelArch m = WithMoe(Toy(), 16);  // top-2 of 16 experts, hidden 1024
   StepBatch b;
   b.decode_seqs = 4;  // per attention-DP rank
   b.decode_ctx = 64;
   const ParallelSplit s{1, 1, 8, 1, 8};
-  const std::string linear = R"({"log2_bytes":[10,30],"us":[20,20971520]})";
-  auto fit = FitTables::Parse(R"({"system":"toy_gpu","nccl":{"all_gather|half":{"8":)" + linear +
-                              R"(},"reduce_scatter|half":{"8":)" + linear + R"(},"alltoall|half":{"8":)" + linear +
-                              "}}}");
-  ASSERT_TRUE(fit.ok()) << fit.status().message();
-  PerfOptions o = RooflineOnly();
-  o.fit = *fit;
+  PerfOptions o = LinearCollectives();
   o.moe_all_to_all = true;  // --moe-a2a-backend deepep
-  auto comm_ms = [&](Backend backend, int gpus_per_node) {
-    SystemSpec sys = ToySystem();
-    sys.gpus_per_node = gpus_per_node;
-    sys.nvlink_domain_gpus = 8;
-    auto e = PerfEngine::Create(m, sys, backend, o);
-    EXPECT_TRUE(e.ok());
-    std::vector<OpTiming> ops;
-    EXPECT_TRUE(e->StepLatencyMs(s, b, &ops).ok());
-    const OpTiming* dispatch = Find(ops, "moe_dispatch");
-    const OpTiming* combine = Find(ops, "moe_combine");
-    EXPECT_TRUE(dispatch != nullptr && combine != nullptr);
-    return dispatch && combine ? std::pair{dispatch->ms, combine->ms} : std::pair{0.0, 0.0};
-  };
   const double ms_per_byte = 0.020 / 1024;
   // Nodes of 4: 4 tokens x 2 experts x 1024 wide, 1 byte out (8 KiB), 2 back (16 KiB).
-  auto [a2a_dispatch, a2a_combine] = comm_ms(Backend::kSglang, 4);
+  auto [a2a_dispatch, a2a_combine] = MoeCommMs(m, Backend::kSglang, o, s, b, 4, 8);
   EXPECT_NEAR(a2a_dispatch, 4 * 2 * 1024 * 1.0 * ms_per_byte, 1e-9);
   EXPECT_NEAR(a2a_combine, 4 * 2 * 1024 * 2.0 * ms_per_byte, 1e-9);
   EXPECT_TRUE(UsesExpertAllToAll(Backend::kSglang, s, 4));
-  // Nodes of 8, or TensorRT-LLM: all 8 ranks' 4 tokens gathered in 16 bits (64 KiB), and reduce-scattered.
+  // Nodes of 8, or TensorRT-LLM on one NVLink domain of nodes: all 8 ranks' 4 tokens gathered in 16 bits
+  // (64 KiB), and reduce-scattered.
   const double gathered = 8 * 4 * 1024 * 2.0 * ms_per_byte;
   for (auto [backend, per_node] : {std::pair{Backend::kSglang, 8}, std::pair{Backend::kTrtllm, 4}}) {
-    auto [dispatch, combine] = comm_ms(backend, per_node);
+    auto [dispatch, combine] = MoeCommMs(m, backend, o, s, b, per_node, per_node);
     EXPECT_NEAR(dispatch, gathered, 1e-9) << per_node;
     EXPECT_NEAR(combine, gathered, 1e-9) << per_node;
     EXPECT_FALSE(UsesExpertAllToAll(backend, s, per_node));
   }
   // Not asked for (the default): gathered on any shape.
   o.moe_all_to_all = false;
-  EXPECT_NEAR(comm_ms(Backend::kSglang, 4).first, gathered, 1e-9);
+  EXPECT_NEAR(MoeCommMs(m, Backend::kSglang, o, s, b, 4, 8).first, gathered, 1e-9);
   // Experts not all expert-parallel (expert TP inside): gathered too.
   EXPECT_FALSE(UsesExpertAllToAll(Backend::kSglang, ParallelSplit{1, 1, 8, 2, 4}, 4));
   EXPECT_FALSE(UsesExpertAllToAll(Backend::kSglang, ParallelSplit{8, 1, 1, 1, 8}, 4));
+}
+
+TEST(PerfEngineTest, TrtllmSendsTokensToTheirExpertsOverMultiNodeNvlink) {
+  ModelArch m = WithMoe(Toy(), 16);  // top-2 of 16 experts, hidden 1024, 16-bit experts
+  StepBatch b;
+  b.decode_seqs = 4;  // per attention-DP rank
+  b.decode_ctx = 64;
+  const ParallelSplit s{1, 1, 8, 1, 8};
+  const PerfOptions o = LinearCollectives();  // TensorRT-LLM needs no option: it picks MNNVL itself
+  const double ms_per_byte = 0.020 / 1024;
+  // Nodes of 4 in one NVLink domain of 8: 4 tokens x 2 experts x 1024 wide out and back, in 16 bits.
+  auto [dispatch, combine] = MoeCommMs(m, Backend::kTrtllm, o, s, b, 4, 8);
+  EXPECT_NEAR(dispatch, 4 * 2 * 1024 * 2.0 * ms_per_byte, 1e-9);
+  EXPECT_NEAR(combine, 4 * 2 * 1024 * 2.0 * ms_per_byte, 1e-9);
+  EXPECT_TRUE(UsesMnnvlAllToAll(Backend::kTrtllm, s, 4, 8));
+  // nvfp4 experts: their inputs go out quantized (0.5625 bytes an element with the scales).
+  ModelArch fp4 = m;
+  fp4.moe_quant = Quant::kNvfp4;
+  EXPECT_NEAR(MoeCommMs(fp4, Backend::kTrtllm, o, s, b, 4, 8).first, 4 * 2 * 1024 * 0.5625 * ms_per_byte, 1e-9);
+  // One NVLink domain per node (HGX), a group beyond the domain, expert TP inside, or another backend:
+  // gathered.
+  const double gathered = 8 * 4 * 1024 * 2.0 * ms_per_byte;
+  EXPECT_NEAR(MoeCommMs(m, Backend::kTrtllm, o, s, b, 8, 8).first, gathered, 1e-9);
+  EXPECT_NEAR(MoeCommMs(m, Backend::kSglang, o, s, b, 4, 8).first, gathered, 1e-9);
+  EXPECT_FALSE(UsesMnnvlAllToAll(Backend::kTrtllm, s, 8, 8));
+  EXPECT_FALSE(UsesMnnvlAllToAll(Backend::kTrtllm, ParallelSplit{1, 1, 16, 1, 16}, 4, 8));
+  EXPECT_FALSE(UsesMnnvlAllToAll(Backend::kTrtllm, ParallelSplit{1, 1, 8, 2, 4}, 4, 8));
+  EXPECT_FALSE(UsesMnnvlAllToAll(Backend::kTrtllm, ParallelSplit{8, 1, 1, 1, 8}, 4, 8));
+  EXPECT_FALSE(UsesMnnvlAllToAll(Backend::kSglang, s, 4, 8));
 }
 
 }  // namespace
