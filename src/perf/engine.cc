@@ -394,9 +394,8 @@ bool UsesExpertAllToAll(Backend backend, const ParallelSplit& split, int gpus_pe
 }
 
 bool UsesMnnvlAllToAll(Backend backend, const ParallelSplit& split, int gpus_per_node, int nvlink_domain_gpus) {
-  return backend == Backend::kTrtllm && split.dp > 1 && split.moe_ep > 1 && split.moe_tp == 1 &&
-         split.moe_ep == split.tp * split.dp && nvlink_domain_gpus > gpus_per_node &&
-         split.moe_ep <= nvlink_domain_gpus;
+  return backend == Backend::kTrtllm && split.dp > 1 && split.moe_ep == split.tp * split.dp &&
+         nvlink_domain_gpus > gpus_per_node && split.moe_ep <= nvlink_domain_gpus;
 }
 
 Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& system, Backend backend,

@@ -215,7 +215,7 @@ struct PerfOptions {
 // decode `tp 32, dp 32, ep 32`). The model uses it where PerfOptions::moe_all_to_all asks.
 bool UsesExpertAllToAll(Backend backend, const ParallelSplit& split, int gpus_per_node);
 // Whether TensorRT-LLM moves this engine's MoE tokens by its multi-node NVLink (MNNVL) all-to-all:
-// attention-DP engines whose experts are all expert-parallel (moe_tp 1) on a system whose NVLink
+// attention-DP engines whose experts are all expert-parallel (moe_ep = tp·dp) on a system whose NVLink
 // domain spans nodes (GB200/GB300 NVL72) and holds the whole group. TensorRT-LLM picks it by itself
 // there (fused MoE select_alltoall_method_type); elsewhere it gathers every rank's tokens.
 bool UsesMnnvlAllToAll(Backend backend, const ParallelSplit& split, int gpus_per_node, int nvlink_domain_gpus);

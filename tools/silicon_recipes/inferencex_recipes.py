@@ -283,8 +283,9 @@ def recipe_a2a_backend(doc):
     no such worker, or such workers that disagree."""
     if not isinstance(doc, dict):
         return None
-    cfg = (doc.get("backend") or {}).get("sglang_config") if isinstance(doc.get("backend"), dict) else None
-    node_gpus = (doc.get("resources") or {}).get("gpus_per_node") if isinstance(doc.get("resources"), dict) else None
+    backend, resources = doc.get("backend"), doc.get("resources")
+    cfg = backend.get("sglang_config") if isinstance(backend, dict) else None
+    node_gpus = resources.get("gpus_per_node") if isinstance(resources, dict) else None
     if not isinstance(cfg, dict) or not isinstance(node_gpus, int) or node_gpus < 1:
         return None
     found = set()
