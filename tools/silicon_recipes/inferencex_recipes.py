@@ -40,6 +40,7 @@ Needs python3 with PyYAML.
 import argparse
 import csv
 import re
+from datetime import datetime, timedelta
 import subprocess
 import sys
 
@@ -66,6 +67,12 @@ SCRIPT_DIRS = ("benchmarks/single_node", "benchmarks")
 BENCHMARK_RANGE_RATIO = 0.8
 # The provenances whose aggregated layouts may be written multiplied by the EP size (encodings below).
 MULTIPLIED_SOURCES = ("source_file=2026-04-06", "db-dump/")
+# An entry first committed this many days after a run was measured did not produce it (could_have_run).
+# Of the 1,930 rows that match an entry by everything else, 1,905 match one committed before their
+# measurement or at most 3 days after it (branch runs before the merge); 21 are work-in-progress runs of
+# a branch merged 14-30 days later; 4 dump rows measured on 2025-11-02 matched only MTP entries first
+# committed in January 2026. 233 rows also match entries committed later, which the rule drops.
+LATE_ENTRY_DAYS = 7
 LEGACY_SUFFIXES = ("_docker", "_slurm")
 # SGLang's old --enable-ep-moe flag: expert parallelism over the whole TP group (ep size = tp size).
 SGLANG_EP_MOE = re.compile(r"--enable-ep-moe\b")  # searched in code_lines (comments removed)
@@ -83,29 +90,32 @@ def git(repo, *args):
 
 
 def config_versions(repo, since, until):
-    """Every committed version of the master config between the dates: (commit, parsed yaml)."""
-    seen = set()
+    """Every commit of the master config between the dates, newest first, and the one live at `since`:
+    (commit, committer date, parsed yaml). A text committed again (a revert) is parsed once."""
+    parsed = {}
     for path in CONFIG_PATHS:
-        commits = git(repo, "log", "--format=%h", f"--since={since}", f"--until={until}", "--", path).split()
-        commits += git(repo, "log", "-1", "--format=%h", f"--until={since}", "--", path).split()  # live at --since
-        for c in commits:
+        lines = git(repo, "log", "--format=%h %cI", f"--since={since}", f"--until={until}", "--", path).splitlines()
+        lines += git(repo, "log", "-1", "--format=%h %cI", f"--until={since}", "--", path).splitlines()  # live at --since
+        for line in lines:
+            c, date = line.split()
             try:
                 text = git(repo, "show", f"{c}:{path}")
             except subprocess.CalledProcessError:
                 continue
-            if text in seen:
-                continue
-            seen.add(text)
-            try:
-                yield c, yaml.safe_load(text)
-            except yaml.YAMLError:
-                continue
+            if text not in parsed:
+                try:
+                    parsed[text] = yaml.safe_load(text)
+                except yaml.YAMLError:
+                    parsed[text] = None
+            if parsed[text] is not None:
+                yield c, datetime.fromisoformat(date), parsed[text]
 
 
 def entries(repo, since, until):
-    """Flattened search-space entries, deduplicated across config versions."""
+    """Flattened search-space entries, deduplicated across config versions: each names the newest commit
+    holding it (`commit`) and the committer date of the oldest (`first`)."""
     out = {}
-    for commit, doc in config_versions(repo, since, until):
+    for commit, date, doc in config_versions(repo, since, until):
         if not isinstance(doc, dict):
             continue
         for name, cfg in doc.items():
@@ -130,7 +140,8 @@ def entries(repo, since, until):
                              tp=sp.get("tp"), ep=sp.get("ep"), dp=bool(sp.get("dp-attn")),
                              pw=pre.get("num-worker"), ptp=pre.get("tp"), pep=pre.get("ep"), pdp=bool(pre.get("dp-attn")),
                              dw=dec.get("num-worker"), dtp=dec.get("tp"), dep=dec.get("ep"), ddp=bool(dec.get("dp-attn")))
-                    out.setdefault(tuple(sorted(e.items())), dict(e, commit=commit))  # values are hashable
+                    kept = out.setdefault(tuple(sorted(e.items())), dict(e, commit=commit, first=date))
+                    kept["first"] = min(kept["first"], date)
     return list(out.values())
 
 
@@ -189,12 +200,35 @@ def matches(row, e):
     conc = field(row["silicon_data_source"], "silicon_concurrency")
     if not conc or int(conc) not in e["concs"]:
         return False
+    if not could_have_run(row, e):
+        return False
     image = field(row["silicon_data_source"], "image").replace("#", "/")
     if image and e["image"] != image:
         return False
     if row["mode"] == "disagg":
         return str(e["ptp"]) == row["prefill_tp_size"] and str(e["dtp"]) == row["decode_tp_size"]
     return agg_layout_consistent(row, e)
+
+
+def measured_at(source):
+    """When the row's run was measured: the timestamp of the exports, the end of the day the dump
+    gives (it writes midnight), None where the provenance has no date."""
+    try:
+        when = datetime.fromisoformat(field(source, "measured").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when + timedelta(days=1) if source.startswith("db-dump/") else when
+
+
+def could_have_run(row, e):
+    """False for an entry first committed more than LATE_ENTRY_DAYS after the row was measured: a
+    benchmark runs the config of the commit it checks out, and a branch is run days, not weeks, before
+    its merge. Work-in-progress runs (`wip=True`, long-lived branches) are not judged."""
+    source = row["silicon_data_source"]
+    when = measured_at(source)
+    if when is None or "first" not in e or field(source, "wip") == "True":
+        return True
+    return e["first"] <= when + timedelta(days=LATE_ENTRY_DAYS)
 
 
 def agg_layout_consistent(row, e):
@@ -630,12 +664,33 @@ def has_workers(row, rec):
                 and (rec.get("prefill_num_workers") or row["prefill_num_workers"]))
 
 
+def share_no_mtp_by_config(rows, recs, counts):
+    """InferenceX's database keys a config by model, hardware, framework, precision, speculative
+    method, disaggregation and topology (its docs/results-and-ingestion.md), so the dump rows of one
+    `config_id` ran all with MTP or all without. Where every row of a config whose MTP setting is
+    known ran without it, the others did too (a draft count is not shared: recipes of one config may
+    differ in it). recs maps row id to its record."""
+    configs = {}
+    for row in rows:
+        config = field(row["silicon_data_source"], "config_id")
+        if row["silicon_data_source"].startswith("db-dump/") and config:
+            configs.setdefault(config, []).append(recs.setdefault(row["id"], {"id": row["id"]}))
+    for members in configs.values():
+        if {str(rec["mtp_draft_tokens"]) for rec in members if rec.get("mtp_draft_tokens", "") != ""} != {"0"}:
+            continue
+        for rec in members:
+            if rec.get("mtp_draft_tokens", "") == "":
+                rec.update(mtp_draft_tokens=0, mtp_acceptance="")
+                counts["config no mtp"] += 1
+
+
 def complete_twins(rows, recs, counts):
     """Completes each record of a run measured twice with what its twin's record knows.
 
-    A disaggregated row without worker counts takes the deployment the dump row of the same run
-    records (the dump's disaggregated layouts agree with the config entries wherever both are
-    known). A run setting known for one record and unknown for the other is given to both (the
+    A disaggregated row that records no worker counts takes the deployment the dump row of the same
+    run records, over what its config entries gave: the dump is the run's own record (they agree for
+    all but 8 GB200 SGLang runs of December 2025 whose one entry left by could_have_run says TP 1,
+    which cannot hold DeepSeek-R1, where the dump says 4 attention-DP ranks). A run setting known for one record and unknown for the other is given to both (the
     decode max batch only to a row whose worker counts are known); where the records disagree
     neither keeps it. recs maps row id to its record ({"id": ...} when nothing was found)."""
     by_key = {}
@@ -660,7 +715,7 @@ def complete_twins(rows, recs, counts):
         dumps = [row for row in group if row["silicon_data_source"].startswith("db-dump/")]
         if len(dumps) == 1 and has_workers(dumps[0], {}):
             for row, rec in members:
-                if row["mode"] == "disagg" and not has_workers(row, rec):
+                if row["mode"] == "disagg" and not has_workers(row, {}):
                     rec.update({c: dumps[0][c] for c in DEPLOYMENT})
                     rec["twin"] = dumps[0]["id"]
                     counts["twin deployment"] += 1
@@ -709,7 +764,7 @@ def main():
     recs, rows, counts = {}, [], {"rows": 0, "matched": 0, "mtp known": 0, "with mtp": 0, "layout": 0,
                                   "agg layout": 0, "recv interval": 0, "adp balance": 0, "ep over tp": 0,
                                   "budget": 0, "decode max batch": 0, "twin deployment": 0, "twin settings": 0,
-                                  "twin conflicts": 0, "a2a": 0}
+                                  "twin conflicts": 0, "a2a": 0, "config no mtp": 0}
     scripts, a2a_recipes = {}, {}
     a2a_ref = srt_slurm_ref(a.srt_slurm) if a.srt_slurm else None
     for row in csv.DictReader(open(a.silicon, newline="")):
@@ -788,6 +843,7 @@ def main():
         rec["inferencex_config"] = ";".join(sorted({f"{e['name']}@{e['commit']}" + (f":{e['recipe'].rsplit('/', 1)[-1]}"
                                                                                       if e["recipe"] else "")
                                                      for e in found}))
+    share_no_mtp_by_config(rows, recs, counts)
     complete_twins(rows, recs, counts)
     written = 0
     with open(a.out, "w", newline="") as f:
@@ -801,7 +857,7 @@ def main():
                 w.writerow({c: rec.get(c, "") for c in cols})
                 written += 1
     print(f"{counts['rows']} InferenceX rows, {counts['matched']} matched a config entry; MTP known for "
-          f"{counts['mtp known']} ({counts['with mtp']} with MTP); agg layout corrected for {counts['agg layout']}; "
+          f"{counts['mtp known']} ({counts['with mtp']} with MTP), no MTP by config id for {counts['config no mtp']}; agg layout corrected for {counts['agg layout']}; "
           f"disagg layout and workers for {counts['layout']}; SGLang --enable-ep-moe layout for "
           f"{counts['ep over tp']}; scheduler receive interval for "
           f"{counts['recv interval']}, attention-DP balance timeout for {counts['adp balance']}, token budget for "

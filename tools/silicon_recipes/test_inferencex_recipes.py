@@ -218,6 +218,14 @@ class TwinsTest(unittest.TestCase):
         self.assertNotIn("o", recs)  # TPOT 30 ns apart: another run
         self.assertEqual(c, {"twin deployment": 1, "twin settings": 2, "twin conflicts": 0})
 
+    def test_the_dump_twins_deployment_wins_over_what_the_config_entries_gave(self):
+        export = silicon_row("e", "source_file=2026-04-06.csv", prefill_tp_size=1, decode_tp_size=1)
+        dump = silicon_row("d", "db-dump/2026-04-27; config_id=1", **self.DUMP_DEPLOYMENT)
+        recs = {"e": dict({"id": "e"}, **{c: 1 for c in ir.DEPLOYMENT})}
+        ir.complete_twins([export, dump], recs, counts())
+        self.assertEqual(recs["e"]["decode_num_workers"], "9")
+        self.assertEqual(recs["e"]["prefill_moe_ep_size"], "8")
+
     def test_figures_printed_to_different_last_digits_are_one_run(self):
         export = silicon_row("e", "source_file=2026-03-25.csv", ttft="496.10784111064277")
         dump = silicon_row("d", "db-dump/2026-04-27; config_id=1", ttft="496.1078411106428", **self.DUMP_DEPLOYMENT)
@@ -255,15 +263,17 @@ class TwinsTest(unittest.TestCase):
         self.assertIn((4, 4, 16), ir.encodings(4, 4, False, vllm))
 
 
-def commit_files(repo, files):
-    """Writes {path: text} into the git repository `repo`, commits them, returns the short commit."""
+def commit_files(repo, files, date=None):
+    """Writes {path: text} into the git repository `repo`, commits them (dated `date`, ISO 8601, if
+    given), returns the short commit."""
     for path, text in files.items():
         os.makedirs(os.path.join(repo, os.path.dirname(path)), exist_ok=True)
         with open(os.path.join(repo, path), "w") as f:
             f.write(text)
     subprocess.run(["git", "-C", repo, "add", "-A"], check=True, capture_output=True)
+    env = dict(os.environ, GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date) if date else None
     subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=env)
     return ir.git(repo, "rev-parse", "--short", "HEAD").strip()
 
 
@@ -384,6 +394,68 @@ class MoeAllToAllTest(unittest.TestCase):
             self.assertIsNone(ir.srt_slurm_a2a_backend(None, e, {}, ref="main"))
             self.assertIsNone(ir.srt_slurm_a2a_backend(repo, entry("dsr1-fp8-gb200-dynamo-sglang", recipe=""), {},
                                                        ref="main"))
+
+
+def master_config(*entries_by_name):
+    """A nvidia-master.yaml holding one aggregated 1k/1k TP8 search-space entry per (name, conc-list)."""
+    return yaml.safe_dump({name: {"image": "img:1", "precision": "fp8", "seq-len-configs": [
+        {"isl": 1024, "osl": 1024, "search-space": [{"tp": 8, "conc-list": concs}]}]}
+        for name, concs in entries_by_name})
+
+
+class RunDatesTest(unittest.TestCase):
+    """Which config entries could have run a measured row, by when each was first committed."""
+
+    @unittest.skipUnless(shutil.which("git"), "git not installed")
+    def test_an_entry_is_dated_by_the_oldest_commit_holding_it_and_named_by_the_newest(self):
+        with tempfile.TemporaryDirectory() as repo:
+            subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True, capture_output=True)
+            path = ir.CONFIG_PATHS[0]
+            a = master_config(("dsr1-fp8-b200-trt", [4, 8]))
+            first = commit_files(repo, {path: a}, "2026-01-05T10:00:00+00:00")
+            commit_files(repo, {path: master_config(("dsr1-fp8-b200-trt", [4, 8]), ("dsr1-fp8-b200-trt-mtp", [4]))},
+                         "2026-02-01T10:00:00+00:00")
+            last = commit_files(repo, {path: a}, "2026-03-01T10:00:00+00:00")  # the MTP entry removed again
+            found = {e["name"]: e for e in ir.entries(repo, "2025-12-01", "2026-04-30")}
+            self.assertEqual(found["dsr1-fp8-b200-trt"]["first"], ir.datetime.fromisoformat("2026-01-05T10:00:00+00:00"))
+            self.assertEqual(found["dsr1-fp8-b200-trt"]["commit"], last)  # the revert is parsed once, dated twice
+            self.assertNotEqual(first, last)
+            self.assertEqual(found["dsr1-fp8-b200-trt-mtp"]["first"],
+                             ir.datetime.fromisoformat("2026-02-01T10:00:00+00:00"))
+
+    def test_an_entry_committed_weeks_after_the_measurement_did_not_run_it(self):
+        e = dict(entry("dsr1-fp8-b200-trt-mtp"), first=ir.datetime.fromisoformat("2026-01-14T09:00:00+00:00"))
+        def row(source):
+            return {"silicon_data_source": source}
+        export = "source_file=2026-03-25.csv; model=DeepSeek-R1; silicon_concurrency=4; measured={}; wip={}"
+        self.assertTrue(ir.could_have_run(row(export.format("2026-01-20T08:00:00Z", "False")), e))
+        self.assertTrue(ir.could_have_run(row(export.format("2026-01-07T09:00:00Z", "False")), e))  # a branch run
+        self.assertFalse(ir.could_have_run(row(export.format("2026-01-07T08:59:59Z", "False")), e))
+        self.assertTrue(ir.could_have_run(row(export.format("2025-11-02T00:00:00Z", "True")), e))  # work in progress
+        # The dump gives days (midnight): its run may have been at any hour of that day.
+        dump = "db-dump/2026-04-27; config_id=75; silicon_concurrency=16; measured={}; workflow_run_id=101"
+        self.assertTrue(ir.could_have_run(row(dump.format("2026-01-07T00:00:00.000Z")), e))
+        self.assertFalse(ir.could_have_run(row(dump.format("2026-01-06T00:00:00.000Z")), e))
+        self.assertTrue(ir.could_have_run(row(dump.format("x")), e))  # no date: nothing to judge
+        self.assertTrue(ir.could_have_run(row(dump.format("2025-01-01T00:00:00.000Z")), entry("no-date")))
+
+
+class ConfigIdTest(unittest.TestCase):
+    def test_the_dump_rows_of_a_config_without_mtp_all_ran_without(self):
+        rows = [silicon_row(i, f"db-dump/2026-04-27; config_id={c}") for i, c in
+                (("a", 75), ("b", 75), ("c", 75), ("d", 91), ("e", 91), ("f", 92), ("g", 92))]
+        rows.append(silicon_row("x", "source_file=2026-03-25.csv"))  # an export row has no config id
+        recs = {"a": {"id": "a", "mtp_draft_tokens": 0, "mtp_acceptance": ""}, "b": {"id": "b"},
+                "d": {"id": "d", "mtp_draft_tokens": 0}, "e": {"id": "e", "mtp_draft_tokens": 3},
+                "f": {"id": "f", "mtp_draft_tokens": 3}, "x": {"id": "x"}}
+        c = {"config no mtp": 0}
+        ir.share_no_mtp_by_config(rows, recs, c)
+        self.assertEqual((recs["b"]["mtp_draft_tokens"], recs["b"]["mtp_acceptance"]), (0, ""))
+        self.assertEqual(recs["c"]["mtp_draft_tokens"], 0)  # a row no entry matched too
+        self.assertEqual(recs["e"]["mtp_draft_tokens"], 3)  # a config whose rows disagree: left as it is
+        self.assertNotIn("mtp_draft_tokens", recs["g"])  # a draft count is not shared
+        self.assertNotIn("mtp_draft_tokens", recs["x"])
+        self.assertEqual(c["config no mtp"], 2)
 
 
 if __name__ == "__main__":
