@@ -45,7 +45,8 @@ CLI::Range GpuCountRange(bool allow_zero) { return CLI::Range(allow_zero ? 0 : 1
 void AddMoeA2aFlag(CLI::App* app, std::string* moe_a2a_backend) {
   app->add_option("--moe-a2a-backend", *moe_a2a_backend,
                   "SGLang's MoE all-to-all: none (default: attention-DP ranks gather every token, as the rendered "
-                  "deployments run) or deepep (multi-node wide-EP engines send each token to its experts' ranks)")
+                  "deployments run) or deepep (multi-node wide-EP engines send each token to its experts' ranks; "
+                  "8-bit experts on DeepGEMM)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "deepep"}));
 }

@@ -150,6 +150,8 @@ struct PerfEngine::Impl {
   const EffGrid* g_gen_mla = nullptr;
   const EffGrid* g_moe = nullptr;
   const EffGrid* g_moe_sibling = nullptr;  // the other 8-bit format's grid (fp8 ↔ fp8_block), or null
+  // SGLang's experts under DeepEP: DeepGEMM's grouped GEMM grid (8-bit experts), or null.
+  const EffGrid* g_moe_deepgemm = nullptr;
   std::string moe_sibling_dt;               // that format's name, or empty
   bool moe_gated = true;
   const CommCurve* ar[9] = {};
@@ -277,8 +279,11 @@ struct PerfEngine::Impl {
     return (std::max(flops / (kCtxAttnEff * attn_pf), bytes / (kGenAttnEff * bw)) * 1e3 + kGenAttnFixedMs) * scale;
   }
 
+  // Expert compute of `tokens` (all attention-DP ranks') on one rank. `deepep`: SGLang's DeepEP
+  // path, priced on DeepGEMM's grid where the tables have one (the measured --perf-db tables are
+  // still the backend's own).
   double Moe(double tokens, double hidden, double inter, double topk, double experts, double tp, double ep,
-             OpSource* src) const {
+             OpSource* src, bool deepep = false) const {
     if (tokens <= 0) return 0;
     if (db) {
       // The measured table of this exact expert shape; an 8-bit checkpoint takes the faster of its
@@ -306,9 +311,13 @@ struct PerfEngine::Impl {
     double flops = 2.0 * assign * hidden * inter_l * g;
     double bytes = active * hidden * inter_l * g * moe_wb + 4.0 * tokens * hidden;
     double roof = RoofMs(flops, bytes, moe_pf, bw);
+    // Axes as fitted (check_fit.py moe_features): tokens per expert, local experts, expert size.
+    const double f[3] = {tokens * topk / experts, e_local, hidden * inter_l * g};
+    if (deepep && g_moe_deepgemm) {
+      if (src) *src = Src(g_moe_deepgemm);
+      return g_moe_deepgemm->LatencyMs(roof, f) * scale;
+    }
     if (g_moe) {
-      // Axes as fitted (check_fit.py moe_features): tokens per expert, local experts, expert size.
-      double f[3] = {tokens * topk / experts, e_local, hidden * inter_l * g};
       double ms = g_moe->LatencyMs(roof, f);
       // An 8-bit checkpoint runs whichever of the per-tensor and block-scaled expert kernels the
       // framework picks; the measured tables hold both and neither label predicts which is used.
@@ -524,8 +533,17 @@ Result<PerfEngine> PerfEngine::Create(const ModelArch& model, const SystemSpec& 
       m.g_moe_sibling = PickGrid(fit, be, "moe", moe_keys_for(sibling), sibling + "|gated|");
       if (m.g_moe_sibling == m.g_moe) m.g_moe_sibling = nullptr;
     }
+    // SGLang's DeepEP MoE (DeepEPMoE) runs 8-bit block-scaled experts on DeepGEMM's grouped GEMMs
+    // (masked in low-latency mode, contiguous in normal mode) on the tokens dispatched to the rank,
+    // not on the FlashInfer/Triton fused MoE its own perfdb table measured. perfdb measured DeepGEMM
+    // under TensorRT-LLM (b200 fp8_block, kernel_source "deepgemm"): that grid, where the tables have it.
+    if ((m.moe_dt == "fp8" || m.moe_dt == "fp8_block") && e.backend_ == Backend::kSglang) {
+      for (const std::string& key : moe_keys_for("fp8_block")) {
+        if ((m.g_moe_deepgemm = fit->GridOfKernel("moe", key, "deepgemm"))) break;
+      }
+    }
     // use_fit_moe = false: the MoE roofline instead of the fitted grids (tests, comparisons).
-    if (!options.use_fit_moe) m.g_moe = m.g_moe_sibling = nullptr;
+    if (!options.use_fit_moe) m.g_moe = m.g_moe_sibling = m.g_moe_deepgemm = nullptr;
     for (int n : {2, 4, 8}) {
       m.ar[n] = fit->CustomAllReduce(be, n);
       m.nccl_ag[n] = fit->Nccl("all_gather|half", n);
@@ -836,7 +854,7 @@ Result<double> PerfEngine::StepLatencyMs(const ParallelSplit& split, const StepB
     }
     OpSource moe_src = OpSource::kRoofline;
     const double moe_ms = m.Moe(moe_tokens, h, a.moe_intermediate_size, a.experts_per_token, a.num_experts,
-                                split.moe_tp, split.moe_ep, &moe_src);
+                                split.moe_tp, split.moe_ep, &moe_src, deepep);
     acc.Add("moe_experts", moe_ms, n_moe, moe_src);
   }
 

@@ -732,6 +732,44 @@ TEST(PerfEngineTest, SglangWideExpertParallelSendsTokensToTheirExpertsOnly) {
   EXPECT_FALSE(UsesExpertAllToAll(Backend::kSglang, ParallelSplit{8, 1, 1, 1, 8}, 4));
 }
 
+// SGLang's DeepEP experts run DeepGEMM's grouped GEMMs: an 8-bit expert checkpoint on an engine
+// that sends its tokens by DeepEP takes the grid fitted on DeepGEMM rows (here TensorRT-LLM's, eff
+// 0.5) instead of SGLang's own fused-MoE grid (eff 0.1); gathering engines, 16-bit experts and
+// TensorRT-LLM keep their own.
+TEST(PerfEngineTest, SglangDeepEpExpertsTakeTheDeepGemmGrid) {
+  auto fit = FitTables::Parse(R"({"system":"toy_gpu","backends":{
+    "sglang":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.1],"floor_us":0,"kernel_sources":["fused"]},
+                     "bfloat16|gated|balanced":{"nodes":[[0]],"eff":[0.1],"floor_us":0}}},
+    "trtllm":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.5],"floor_us":0,"kernel_sources":["deepgemm"]}}}}})");
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  ModelArch m = WithMoe(Toy(), 16);
+  m.moe_quant = Quant::kFp8Block;
+  StepBatch b;
+  b.decode_seqs = 4;
+  b.decode_ctx = 64;
+  const ParallelSplit s{1, 1, 8, 1, 8};  // 8 attention-DP ranks, experts over 8 GPUs: nodes of 4 hold half
+  auto experts_ms = [&](const ModelArch& arch, Backend backend, bool deepep) {
+    PerfOptions o = RooflineOnly();
+    o.fit = *fit;
+    o.moe_all_to_all = deepep;
+    SystemSpec sys = ToySystem();
+    sys.gpus_per_node = 4;
+    auto e = PerfEngine::Create(arch, sys, backend, o);
+    EXPECT_TRUE(e.ok());
+    std::vector<OpTiming> ops;
+    EXPECT_TRUE(e->StepLatencyMs(s, b, &ops).ok());
+    const OpTiming* t = Find(ops, "moe_experts");
+    return t ? t->ms : 0.0;
+  };
+  const double gathered = experts_ms(m, Backend::kSglang, false);
+  ASSERT_GT(gathered, 0);
+  EXPECT_NEAR(experts_ms(m, Backend::kSglang, true) / gathered, 0.1 / 0.5, 1e-9);
+  EXPECT_NEAR(experts_ms(m, Backend::kTrtllm, false) / gathered, 0.1 / 0.5, 1e-9);  // its own grid
+  ModelArch bf16 = m;
+  bf16.moe_quant = Quant::kBf16;
+  EXPECT_NEAR(experts_ms(bf16, Backend::kSglang, true), experts_ms(bf16, Backend::kSglang, false), 1e-12);
+}
+
 TEST(PerfEngineTest, TrtllmSendsTokensToTheirExpertsOverMultiNodeNvlink) {
   ModelArch m = WithMoe(Toy(), 16);  // top-2 of 16 experts, hidden 1024, 16-bit experts
   StepBatch b;

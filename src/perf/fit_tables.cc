@@ -1,5 +1,6 @@
 #include "perf/fit_tables.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string_view>
 
@@ -51,6 +52,14 @@ Result<EffGrid> ParseGrid(const Json& j) {
   }
   if (g.log_eff.size() != total) return Status::InvalidArgument("perf fit: eff size does not match the nodes");
   g.floor_ms = j.value("floor_us", 0.0) * 1e-3;
+  if (j.contains("kernel_sources")) {
+    const Json& ks = j["kernel_sources"];
+    if (!ks.is_array()) return Status::InvalidArgument("perf fit: kernel_sources is not a list");
+    for (const auto& k : ks) {
+      if (!k.is_string()) return Status::InvalidArgument("perf fit: kernel_sources holds a non-string");
+      g.kernel_sources.push_back(k.get<std::string>());
+    }
+  }
   return g;
 }
 
@@ -160,6 +169,19 @@ Result<std::shared_ptr<const FitTables>> FitTables::LoadEmbedded(const std::stri
   auto it = files.find("perf/" + system + ".json");
   if (it == files.end()) return Status::NotFound("no fitted perf tables for system '" + system + "'");
   return Parse(std::string(it->second));
+}
+
+const EffGrid* FitTables::GridOfKernel(const std::string& family, const std::string& key,
+                                       const std::string& kernel_source) const {
+  for (const auto& [backend, families] : grids_) {
+    auto f = families.find(family);
+    if (f == families.end()) continue;
+    auto k = f->second.find(key);
+    if (k == f->second.end()) continue;
+    const auto& sources = k->second.kernel_sources;
+    if (std::find(sources.begin(), sources.end(), kernel_source) != sources.end()) return &k->second;
+  }
+  return nullptr;
 }
 
 const EffGrid* FitTables::Grid(const std::string& backend, const std::string& family,

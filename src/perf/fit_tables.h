@@ -20,6 +20,9 @@ struct EffGrid {
   std::vector<std::vector<double>> nodes;  // per axis, log2 values, ascending
   std::vector<double> log_eff;             // row-major over the axes (last axis fastest)
   double floor_ms = 0;
+  // The perfdb kernel_source values of the rows the grid was fitted on (MoE grids; empty when the
+  // file does not say), e.g. {"deepgemm"} for TensorRT-LLM's B200 fp8_block experts.
+  std::vector<std::string> kernel_sources;
   // eff at the given (linear) feature values.
   double Eff(const double* feats) const;
   double LatencyMs(double t_roof_ms, const double* feats) const;
@@ -53,6 +56,11 @@ class FitTables {
   const EffGrid* Grid(const std::string& backend, const std::string& family, const std::string& key) const;
   // Every table of a family for `backend` (falling back to the other backends); nullptr when none.
   const std::map<std::string, EffGrid>* Family(const std::string& backend, const std::string& family) const;
+  // The grid of `family`/`key` fitted on rows of `kernel_source`, from whichever backend measured
+  // it (backends by name); nullptr when none. Prices a kernel a framework runs outside
+  // the configuration perfdb measured for it (SGLang's DeepEP experts run DeepGEMM).
+  const EffGrid* GridOfKernel(const std::string& family, const std::string& key,
+                              const std::string& kernel_source) const;
   // Custom all-reduce curve for `gpus` ("graph" mode preferred), nullptr when absent.
   const CommCurve* CustomAllReduce(const std::string& backend, int gpus) const;
   // NCCL curve for "op|dtype" (e.g. "all_gather|half") and `gpus`; nullptr when absent.

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace dyprof {
 namespace {
@@ -51,6 +53,26 @@ TEST(FitTablesTest, CurvesLogLogAndLinearBeyondLastKnot) {
 TEST(FitTablesTest, RejectsMalformed) {
   EXPECT_FALSE(FitTables::Parse("{").ok());
   EXPECT_FALSE(FitTables::Parse(R"({"backends":{"vllm":{"gemm":{"bfloat16":{"nodes":[[0,1]],"eff":[1]}}}}})").ok());
+}
+
+TEST(FitTablesTest, KernelSourcesNameTheGridOfAKernelWhicheverBackendMeasuredIt) {
+  auto t = FitTables::Parse(R"({"backends":{
+    "sglang":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.1],"kernel_sources":["sglang_flashinfer_trtllm_moe"]}}},
+    "trtllm":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.5],"kernel_sources":["deepgemm"]},
+                     "fp8|gated|balanced":{"nodes":[[0]],"eff":[0.4]}}}}})");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  const EffGrid* deepgemm = (*t)->GridOfKernel("moe", "fp8_block|gated|balanced", "deepgemm");
+  ASSERT_NE(deepgemm, nullptr);
+  EXPECT_EQ(deepgemm, (*t)->Grid("trtllm", "moe", "fp8_block|gated|balanced"));
+  EXPECT_EQ(deepgemm->kernel_sources, std::vector<std::string>{"deepgemm"});
+  EXPECT_EQ((*t)->GridOfKernel("moe", "fp8_block|gated|balanced", "sglang_flashinfer_trtllm_moe"),
+            (*t)->Grid("sglang", "moe", "fp8_block|gated|balanced"));
+  EXPECT_EQ((*t)->GridOfKernel("moe", "fp8_block|gated|power_law_1.2", "deepgemm"), nullptr);  // no such key
+  EXPECT_EQ((*t)->GridOfKernel("moe", "fp8|gated|balanced", "deepgemm"), nullptr);  // kernels not recorded
+  EXPECT_EQ((*t)->GridOfKernel("gemm", "fp8_block|gated|balanced", "deepgemm"), nullptr);
+  // The list must be a list of names.
+  EXPECT_FALSE(FitTables::Parse(R"({"backends":{"trtllm":{"moe":{"k":{"nodes":[[0]],"eff":[1],"kernel_sources":"deepgemm"}}}}})").ok());
+  EXPECT_FALSE(FitTables::Parse(R"({"backends":{"trtllm":{"moe":{"k":{"nodes":[[0]],"eff":[1],"kernel_sources":[1]}}}}})").ok());
 }
 
 TEST(FitTablesTest, NearestMeasuredSystem) {

@@ -286,6 +286,20 @@ def _moe_gated(r, col):
     return "nongated" if ks is not None and "nongated" in r[ks] else "gated"
 
 
+def moe_kernel_sources(path):
+    """{"<moe_dtype>|<gated|nongated>": sorted kernel_source values} of a moe_perf table: which
+    kernels a fitted MoE grid describes (the engine prices SGLang's DeepEP experts by the grid
+    measured on DeepGEMM)."""
+    header, rows = read_table(path)
+    col = {c: i for i, c in enumerate(header)}
+    ks = col.get("kernel_source")
+    out = {}
+    for r in rows:
+        if ks is not None:
+            out.setdefault(f"{r[col['moe_dtype']]}|{_moe_gated(r, col)}", set()).add(r[ks])
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def rows_moe(path, peaks):
     groups = {}
     keys = ["moe_dtype", "distribution", "num_tokens", "hidden_size", "inter_size", "topk",
@@ -426,6 +440,7 @@ def fit_system(args, system):
             if not os.path.exists(path) or (be, fam) in EXCLUDED_TABLES:
                 continue
             groups = builder(path, peaks)
+            sources = moe_kernel_sources(path) if fam == "moe" else {}
             ftabs = {}
             for key in sorted(groups):
                 if (be, fam, key) in BORROWED_KEYS:
@@ -439,6 +454,8 @@ def fit_system(args, system):
                 e = errs_pct(pred, lat)
                 tab["err_pct_p50"] = sig(float(np.median(e)), 3)
                 tab["err_pct_p90"] = sig(float(np.percentile(e, 90)), 3)
+                if key.rsplit("|", 1)[0] in sources:
+                    tab["kernel_sources"] = sources[key.rsplit("|", 1)[0]]
                 ftabs[key] = tab
                 report.setdefault(fam, []).append(e)
             if ftabs:
