@@ -740,7 +740,8 @@ TEST(PerfEngineTest, SglangDeepEpExpertsTakeTheDeepGemmGrid) {
   auto fit = FitTables::Parse(R"({"system":"toy_gpu","backends":{
     "sglang":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.1],"floor_us":0,"kernel_sources":["fused"]},
                      "bfloat16|gated|balanced":{"nodes":[[0]],"eff":[0.1],"floor_us":0}}},
-    "trtllm":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.5],"floor_us":0,"kernel_sources":["deepgemm"]}}}}})");
+    "trtllm":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.5],"floor_us":0,
+                                                 "kernel_sources":["deepgemm"]}}}}})");
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   ModelArch m = WithMoe(Toy(), 16);
   m.moe_quant = Quant::kFp8Block;

@@ -57,7 +57,8 @@ TEST(FitTablesTest, RejectsMalformed) {
 
 TEST(FitTablesTest, KernelSourcesNameTheGridOfAKernelWhicheverBackendMeasuredIt) {
   auto t = FitTables::Parse(R"({"backends":{
-    "sglang":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.1],"kernel_sources":["sglang_flashinfer_trtllm_moe"]}}},
+    "sglang":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.1],
+                                                 "kernel_sources":["sglang_flashinfer_trtllm_moe"]}}},
     "trtllm":{"moe":{"fp8_block|gated|balanced":{"nodes":[[0]],"eff":[0.5],"kernel_sources":["deepgemm"]},
                      "fp8|gated|balanced":{"nodes":[[0]],"eff":[0.4]}}}}})");
   ASSERT_TRUE(t.ok()) << t.status().message();
@@ -71,8 +72,13 @@ TEST(FitTablesTest, KernelSourcesNameTheGridOfAKernelWhicheverBackendMeasuredIt)
   EXPECT_EQ((*t)->GridOfKernel("moe", "fp8|gated|balanced", "deepgemm"), nullptr);  // kernels not recorded
   EXPECT_EQ((*t)->GridOfKernel("gemm", "fp8_block|gated|balanced", "deepgemm"), nullptr);
   // The list must be a list of names.
-  EXPECT_FALSE(FitTables::Parse(R"({"backends":{"trtllm":{"moe":{"k":{"nodes":[[0]],"eff":[1],"kernel_sources":"deepgemm"}}}}})").ok());
-  EXPECT_FALSE(FitTables::Parse(R"({"backends":{"trtllm":{"moe":{"k":{"nodes":[[0]],"eff":[1],"kernel_sources":[1]}}}}})").ok());
+  auto with_sources = [](const std::string& sources) {
+    return FitTables::Parse(R"({"backends":{"trtllm":{"moe":{"k":{"nodes":[[0]],"eff":[1],"kernel_sources":)" +
+                            sources + "}}}}}");
+  };
+  EXPECT_TRUE(with_sources(R"(["deepgemm"])").ok());
+  EXPECT_FALSE(with_sources(R"("deepgemm")").ok());
+  EXPECT_FALSE(with_sources("[1]").ok());
 }
 
 TEST(FitTablesTest, NearestMeasuredSystem) {
