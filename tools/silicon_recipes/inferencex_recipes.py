@@ -21,8 +21,9 @@ InferenceX keeps every benchmark it runs in `.github/configs/nvidia-master.yaml`
 precision, ISL/OSL, concurrencies, layouts, spec-decoding, and for multi-node runs the recipe file,
 whose name ends in `_mtpN`). This script walks that file's git history, matches each row to the
 search-space entries with the same system, model family, framework, serving mode, precision, ISL,
-OSL, concurrency and container image and a compatible layout, and writes what all matching entries
-agree on (nothing where they disagree, e.g. a concurrency run both with and without MTP).
+OSL, concurrency and container image and a compatible layout, committed no more than a week after
+the row was measured, and writes what all matching entries agree on (nothing where they disagree,
+e.g. a concurrency run both with and without MTP).
 
 The output is a CSV keyed by silicon row id, in the silicon columns plus mtp_draft_tokens and
 mtp_acceptance, for `dynamo-profiler accuracy --recipes` / `estimate --from-csv --recipes`.
@@ -211,13 +212,14 @@ def matches(row, e):
 
 
 def measured_at(source):
-    """When the row's run was measured: the timestamp of the exports, the end of the day the dump
-    gives (it writes midnight), None where the provenance has no date."""
+    """When the row's run was measured, at the latest: the timestamp the provenance gives, or the end
+    of its day where it gives a day (midnight: the dump and the 2026-04-06 export), None where it has
+    no date."""
     try:
         when = datetime.fromisoformat(field(source, "measured").replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when + timedelta(days=1) if source.startswith("db-dump/") else when
+    return when + timedelta(days=1) if when.time() == datetime.min.time() else when
 
 
 def could_have_run(row, e):

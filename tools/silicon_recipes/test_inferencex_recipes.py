@@ -436,6 +436,8 @@ class RunDatesTest(unittest.TestCase):
         dump = "db-dump/2026-04-27; config_id=75; silicon_concurrency=16; measured={}; workflow_run_id=101"
         self.assertTrue(ir.could_have_run(row(dump.format("2026-01-07T00:00:00.000Z")), e))
         self.assertFalse(ir.could_have_run(row(dump.format("2026-01-06T00:00:00.000Z")), e))
+        april = "source_file=2026-04-06.csv; model=DeepSeek-R1; silicon_concurrency=4; measured={}; wip=False"
+        self.assertTrue(ir.could_have_run(row(april.format("2026-01-07T00:00:00.000Z")), e))  # a day, as the dump
         self.assertTrue(ir.could_have_run(row(dump.format("x")), e))  # no date: nothing to judge
         self.assertTrue(ir.could_have_run(row(dump.format("2025-01-01T00:00:00.000Z")), entry("no-date")))
 
