@@ -68,14 +68,21 @@ bool Usable(const CalibrationPoint& p) {
   return true;
 }
 
-// The log error y as a line in x (ln concurrency), then the residual as a line in z (ln length)
-// when z takes more than one value; unshrunk.
+// The log error y as a line in x (ln concurrency), then the residual as a line in z (ln length) over
+// the points whose z at least kCalibrationMinRows points share, when those take more than one value;
+// unshrunk.
 LogErrorLine FitLogError(const std::vector<double>& x, const std::vector<double>& z, const std::vector<double>& y) {
   LogErrorLine fit = TheilSen(x, y);
-  if (std::adjacent_find(z.begin(), z.end(), std::not_equal_to<>()) == z.end()) return fit;
-  std::vector<double> residual(y.size());
-  for (size_t i = 0; i < y.size(); ++i) residual[i] = y[i] - fit.intercept - fit.slope * x[i];
-  const LogErrorLine by_length = TheilSen(z, residual);
+  std::map<double, int> rows_at;
+  for (double v : z) ++rows_at[v];
+  std::vector<double> zs, residual;
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (rows_at[z[i]] < kCalibrationMinRows) continue;
+    zs.push_back(z[i]);
+    residual.push_back(y[i] - fit.intercept - fit.slope * x[i]);
+  }
+  if (std::adjacent_find(zs.begin(), zs.end(), std::not_equal_to<>()) == zs.end()) return fit;
+  const LogErrorLine by_length = TheilSen(zs, residual);
   fit.intercept += by_length.intercept;
   fit.length_slope = by_length.slope;
   return fit;

@@ -4,8 +4,9 @@
 // A family is (system, backend, mode, model, weight precision, backend version). Over a family's
 // measured rows, the log error ln(pred / meas) of each metric is fitted as a line in ln(concurrency)
 // (Theil–Sen: the median of the pairwise slopes, then the median intercept), what is left of it as a
-// line in the log of the metric's length (TTFT: ln ISL, TPOT: ln OSL; Theil–Sen again, only when the
-// family has more than one length), and the sum shrunk towards zero by n / (n + kCalibrationShrinkRows);
+// line in the log of the metric's length (TTFT: ln ISL, TPOT: ln OSL; Theil–Sen again, over the lengths
+// the family measured on kCalibrationMinRows rows or more, when there are two such lengths or more: a
+// lone row at a length would make every slope), and the sum shrunk towards zero by n / (n + kCalibrationShrinkRows);
 // a prediction is divided by exp(fit), read at the request's concurrency and length, each clamped to
 // the family's measured range; an aggregated family's TTFT line is then moved by the median of what
 // it leaves of the family's rows near the request, of its layout first (kNeighbourCorrectionMode);

@@ -152,6 +152,23 @@ TEST(CalibrationTest, FitsWhatTheLoadLeavesAsALineInTheLogOfTheLength) {
   EXPECT_NEAR(back->Lookup(Key(), 8, 8192, 512).tpot, f.tpot, 1e-4);
 }
 
+TEST(CalibrationTest, ALengthTermNeedsEveryLengthItUsesMeasuredOnSeveralRows) {
+  // Six rows at OSL 1024 measured as predicted, then rows at OSL 8192 predicted 40 % slow. A lone
+  // row at 8192 would make every Theil–Sen slope in ln(OSL): the length term comes only from
+  // lengths with kCalibrationMinRows rows, so it takes one from three such rows and none from fewer.
+  auto tpot_slope = [](int rows_at_8192) {
+    std::vector<CalibrationPoint> pts;
+    for (double c : {2.0, 4.0, 8.0, 16.0, 32.0, 64.0}) pts.push_back(Point(Key(), "short", c, 0, 0, 1024, 1024));
+    for (int i = 0; i < rows_at_8192; ++i) pts.push_back(Point(Key(), "long", 8 << i, 0, -0.4, 1024, 8192));
+    const Calibration cal = Calibration::Fit(pts);
+    return cal.entries().empty() ? 0.0 : cal.entries().back().tpot.length_slope;
+  };
+  EXPECT_EQ(tpot_slope(1), 0);
+  EXPECT_EQ(tpot_slope(2), 0);
+  EXPECT_NEAR(tpot_slope(3), -0.4 / std::log(8.0) * 9.0 / 12.0, 1e-12);
+  static_assert(kCalibrationMinRows == 3, "the rows above assume three");
+}
+
 TEST(CalibrationTest, FittedCoefficientsStayWithinWhatATableMayHold) {
   // Two lengths one token apart whose errors differ by a factor of 20: the length slope would be
   // about 3 / ln(1025 / 1024) = 3,000; the fit holds it at the limit, and the table reads back.
