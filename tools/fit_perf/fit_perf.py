@@ -293,10 +293,11 @@ def moe_kernel_sources(path):
     header, rows = read_table(path)
     col = {c: i for i, c in enumerate(header)}
     ks = col.get("kernel_source")
+    if ks is None:
+        return {}
     out = {}
     for r in rows:
-        if ks is not None:
-            out.setdefault(f"{r[col['moe_dtype']]}|{_moe_gated(r, col)}", set()).add(r[ks])
+        out.setdefault(f"{r[col['moe_dtype']]}|{_moe_gated(r, col)}", set()).add(r[ks])
     return {k: sorted(v) for k, v in out.items()}
 
 
